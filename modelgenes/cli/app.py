@@ -66,7 +66,10 @@ def main() -> None:
     except ModelgenesError as e:
         if debug:
             raise
-        Console(stderr=True).print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
+        # One line, whatever the store or library put in its message.
+        Console(stderr=True).print(
+            f"[bold red]error:[/] {' '.join(str(e).split())}", highlight=False, soft_wrap=True
+        )
         sys.exit(1)
     except typer.Exit as e:
         sys.exit(e.exit_code)

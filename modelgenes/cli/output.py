@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Any
 
 import pandas as pd
@@ -15,7 +15,7 @@ from rich.table import Table
 __all__ = ["FormatOption", "OutputFormat", "emit", "emit_records"]
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"

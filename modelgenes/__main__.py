@@ -1,0 +1,5 @@
+"""``python -m modelgenes`` runs the CLI."""
+
+from modelgenes.cli.app import main
+
+main()
