@@ -10,6 +10,7 @@ import typer
 from modelgenes.cli.app import app
 from modelgenes.cli.output import FormatOption, OutputFormat, emit_records
 from modelgenes.cli.state import state_of
+from modelgenes.cypher.catalog import get_query
 from modelgenes.errors import ModelgenesError
 from modelgenes.kb.connect import open_store
 from modelgenes.kb.falkor import EmbeddedServer, ServerInfo
@@ -87,6 +88,5 @@ def reset(
 
 def _counts(spec: str, home: Path | None) -> dict[str, object]:
     with open_store(spec, home=home, ensure_schema=False) as store:
-        nodes = store.query("MATCH (n) RETURN count(n) AS n", name="count nodes")[0]["n"]
-        rels = store.query("MATCH ()-[r]->() RETURN count(r) AS n", name="count relationships")[0]["n"]
-    return {"nodes": nodes, "relationships": rels}
+        query = get_query("admin/store_counts")
+        return store.query(query.text, name=query.name)[0]

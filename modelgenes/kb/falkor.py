@@ -30,8 +30,14 @@ from falkordb import FalkorDB
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from modelgenes.cypher.catalog import get_query
 from modelgenes.errors import QueryError, StoreUnavailable
-from modelgenes.kb.schema import INDEXES
+from modelgenes.kb.schema import (
+    FALKOR_CONSTRAINTS_QUERY,
+    FALKOR_INDEXES_QUERY,
+    INDEXES,
+    falkor_index_statement,
+)
 from modelgenes.kb.store import DEFAULT_BATCH_SIZE, Row, batches
 from modelgenes.kb.values import plain
 
@@ -332,7 +338,7 @@ class FalkorStore:
                 # Labels and keys come from our own schema table, never from users. Another process
                 # may create the same index between our look and our write: that is success too.
                 try:
-                    self._graph.query(f"CREATE INDEX FOR (n:{spec.label}) ON (n.{spec.prop})")
+                    self._graph.query(falkor_index_statement(spec))
                 except redis.exceptions.ResponseError as e:
                     if "already indexed" not in str(e):
                         raise QueryError(f"index {spec.name}", str(e)) from e
@@ -345,7 +351,7 @@ class FalkorStore:
         self._wait_operational()
 
     def clear(self) -> None:
-        self.query("MATCH (n) DETACH DELETE n", name="clear")
+        self.query(get_query("admin/clear").text, name="admin/clear")
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -360,23 +366,18 @@ class FalkorStore:
         self.close()
 
     def _existing_indexes(self) -> set[tuple[str, str]]:
-        rows = self.query(
-            "CALL db.indexes() YIELD label, properties RETURN label, properties", name="indexes"
-        )
+        rows = self.query(FALKOR_INDEXES_QUERY, name="indexes")
         return {(r["label"], p) for r in rows for p in r["properties"]}
 
     def _existing_constraints(self) -> set[tuple[str, str]]:
-        rows = self.query(
-            "CALL db.constraints() YIELD type, label, properties RETURN type, label, properties",
-            name="constraints",
-        )
+        rows = self.query(FALKOR_CONSTRAINTS_QUERY, name="constraints")
         return {(r["label"], p) for r in rows if r["type"] == "UNIQUE" for p in r["properties"]}
 
     def _wait_operational(self, timeout: float = 30.0) -> None:
         # Constraints are built in the background; writes before they are live could duplicate keys.
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            rows = self.query("CALL db.constraints() YIELD status RETURN status", name="constraints")
+            rows = self.query(FALKOR_CONSTRAINTS_QUERY, name="constraints")
             if all(r["status"] == "OPERATIONAL" for r in rows):
                 return
             time.sleep(0.05)

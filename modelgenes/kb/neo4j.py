@@ -15,6 +15,7 @@ import neo4j
 from neo4j import GraphDatabase
 from neo4j.exceptions import AuthError, DriverError, Neo4jError, ServiceUnavailable
 
+from modelgenes.cypher.catalog import get_query
 from modelgenes.errors import QueryError, StoreUnavailable
 from modelgenes.kb.schema import neo4j_statements
 from modelgenes.kb.store import DEFAULT_BATCH_SIZE, Row, batches
@@ -92,7 +93,7 @@ class Neo4jStore:
             self.query(statement, name="schema")
 
     def clear(self) -> None:
-        self.query("MATCH (n) DETACH DELETE n", name="clear")
+        self.query(get_query("admin/clear").text, name="admin/clear")
 
     def close(self) -> None:
         self._driver.close()

@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["INDEXES", "LABELS", "RELATIONSHIP_TYPES", "IndexSpec", "neo4j_statements"]
+__all__ = [
+    "FALKOR_CONSTRAINTS_QUERY",
+    "FALKOR_INDEXES_QUERY",
+    "INDEXES",
+    "LABELS",
+    "RELATIONSHIP_TYPES",
+    "IndexSpec",
+    "falkor_index_statement",
+    "neo4j_statements",
+]
 
 
 @dataclass(frozen=True)
@@ -86,3 +95,16 @@ def neo4j_statements() -> list[str]:
         else:
             out.append(f"CREATE INDEX {spec.name} IF NOT EXISTS FOR (n:{spec.label}) ON (n.{spec.prop})")
     return out
+
+
+# FalkorDB: no IF NOT EXISTS, so the store asks what exists first; unique constraints are created
+# with the GRAPH.CONSTRAINT command (through the client), on top of a range index.
+FALKOR_INDEXES_QUERY = "CALL db.indexes() YIELD label, properties RETURN label, properties"
+FALKOR_CONSTRAINTS_QUERY = (
+    "CALL db.constraints() YIELD type, label, properties, status RETURN type, label, properties, status"
+)
+
+
+def falkor_index_statement(spec: IndexSpec) -> str:
+    """FalkorDB's range-index DDL for one spec."""
+    return f"CREATE INDEX FOR (n:{spec.label}) ON (n.{spec.prop})"
