@@ -25,7 +25,12 @@ def _rows(n: int) -> list[dict[str, object]]:
     return [
         {
             "id": f"{i:064x}",
-            "props": {"name": f"model-{i}", "format": "onnx", "params": i * 17, "archHash": f"{i % 997:016x}"},
+            "props": {
+                "name": f"model-{i}",
+                "format": "onnx",
+                "params": i * 17,
+                "archHash": f"{i % 997:016x}",
+            },
         }
         for i in range(n)
     ]
@@ -38,7 +43,9 @@ def _timed_write(store: FalkorStore, statement: str, rows: list[dict[str, object
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=10_000)
     args = parser.parse_args()
