@@ -1,0 +1,660 @@
+"""ONNX reader: a ``.onnx`` protobuf into a raw, flattened ``ModelGraph`` without loading weight data.
+
+What "flattened" means here:
+- the nodes of every If/Loop/Scan subgraph (both branches of an If) are lifted into the one graph,
+  their tensor names prefixed with the path to them (``If_3/then_branch/x``) so that names stay
+  unique; a subgraph's formal inputs (Loop/Scan body inputs) are aliased to the tensors the
+  control-flow node receives, and its outputs become extra inputs of the control-flow node, so data
+  flows outer producers → body nodes → control-flow node → its consumers (a DAG: one iteration);
+- calls of the model's local functions are replaced by the function bodies (formal parameters
+  aliased to the actual tensors, ``ref_attr_name`` attributes bound to the call's attributes);
+- each node's ``origin`` is its path in the file: ``Loop_2/body/If_0/else_branch/Add_1`` or
+  ``CallNode/com.example.Block/MatMul_0`` for inlined functions.
+
+Weights are never materialised: initializer shapes come from ``dims`` (also for external-data
+tensors, whose ``location`` is checked but never opened), and only tensors of at most
+``SMALL_CONSTANT`` elements stored inside the file have their values decoded (the scalars that
+normalisation rules such as ``Clip(0, 6)`` → ``Relu6`` need). Walking subgraphs and functions uses an
+explicit stack, never recursion, so deep nesting cannot exhaust Python's recursion limit.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Any, ClassVar
+
+import numpy as np
+import onnx
+from google.protobuf.message import DecodeError
+
+from modelgenes.errors import UnreadableModel, UnsafeModel
+from modelgenes.ingest.formats import ModelReader
+from modelgenes.ingest.graph import Initializer, ModelGraph, ModelInfo, OpNode, Shape
+
+__all__ = ["MAX_NODES", "SMALL_CONSTANT", "OnnxReader", "load_model_proto"]
+
+SMALL_CONSTANT = 64  # constant tensors up to this many elements keep their values
+MAX_NODES = 2_000_000  # a file expanding (functions inlined) past this is refused, not ground through
+
+_DTYPE_NAMES: dict[int, str] = {v: k.lower() for k, v in onnx.TensorProto.DataType.items()}
+_EXTERNAL = onnx.TensorProto.EXTERNAL
+
+# ModelProto fields (number → wire type) a serialised model can start with; used by ``sniff``.
+_MODEL_FIELDS = {1: 0, 2: 2, 3: 2, 4: 2, 5: 0, 6: 2, 7: 2, 8: 2, 14: 2, 20: 2, 25: 2, 26: 2}
+
+_A = onnx.AttributeProto
+_NP_DTYPES: dict[int, Any] = {
+    onnx.TensorProto.FLOAT: np.float32,
+    onnx.TensorProto.DOUBLE: np.float64,
+    onnx.TensorProto.FLOAT16: np.float16,
+    onnx.TensorProto.INT8: np.int8,
+    onnx.TensorProto.UINT8: np.uint8,
+    onnx.TensorProto.INT16: np.int16,
+    onnx.TensorProto.UINT16: np.uint16,
+    onnx.TensorProto.INT32: np.int32,
+    onnx.TensorProto.UINT32: np.uint32,
+    onnx.TensorProto.INT64: np.int64,
+    onnx.TensorProto.UINT64: np.uint64,
+    onnx.TensorProto.BOOL: np.bool_,
+}
+_INT_TYPES = {
+    onnx.TensorProto.INT8,
+    onnx.TensorProto.UINT8,
+    onnx.TensorProto.INT16,
+    onnx.TensorProto.UINT16,
+    onnx.TensorProto.INT32,
+    onnx.TensorProto.UINT32,
+    onnx.TensorProto.INT64,
+    onnx.TensorProto.UINT64,
+    onnx.TensorProto.BOOL,
+}
+
+
+def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
+    result = shift = 0
+    while pos < len(data):
+        b = data[pos]
+        pos += 1
+        result |= (b & 0x7F) << shift
+        if not b & 0x80:
+            return result, pos
+        shift += 7
+        if shift > 63:
+            break
+    return -1, pos
+
+
+class OnnxReader(ModelReader):
+    """Reads ONNX protobuf files (``.onnx``, whatever their name)."""
+
+    format: ClassVar[str] = "onnx"
+
+    def sniff(self, head: bytes) -> bool:
+        """True when the file starts with a ModelProto field tag (``ir_version``, for every exporter)."""
+        tag, _ = _read_varint(head, 0)
+        if tag <= 0:
+            return False
+        return _MODEL_FIELDS.get(tag >> 3) == tag & 7
+
+    def read(self, path: Path) -> tuple[ModelGraph, ModelInfo]:
+        """The raw flattened graph and the file's own info (no sha256, no metadata)."""
+        model = load_model_proto(path)
+        flat = _Flattener(path, model)
+        flat.run()
+        opset = None
+        for imp in model.opset_import:
+            if imp.domain in ("", "ai.onnx"):
+                opset = int(imp.version)
+        info = ModelInfo(
+            sha256="",
+            path=str(path),
+            format=self.format,
+            producer=model.producer_name,
+            producer_version=model.producer_version,
+            opset=opset,
+            ir_version=int(model.ir_version),
+            external_data_bytes=flat.external_bytes,
+            warnings=tuple(flat.warnings),
+        )
+        return flat.graph(), info
+
+
+def load_model_proto(path: Path) -> onnx.ModelProto:
+    """Parse ``path`` as a ModelProto (weights stay as bytes; external data is not loaded) and check
+    that it really is one: protobuf happily "parses" many random byte strings.
+    """
+    try:
+        with path.open("rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size == 0:
+                raise UnreadableModel(path, "empty file")
+            if size >= 1 << 31:
+                cause = f"{size} bytes: one ONNX protobuf cannot exceed 2 GiB (weights go in external data)"
+                raise UnreadableModel(path, cause)
+            data = f.read()
+        model = onnx.ModelProto()
+        consumed = model.ParseFromString(data)
+        del data
+    except UnreadableModel:
+        raise
+    except DecodeError as e:
+        raise UnreadableModel(path, f"not a valid ONNX protobuf (truncated or corrupt): {e}") from e
+    except (OSError, ValueError) as e:
+        raise UnreadableModel(path, f"cannot read the file: {e}") from e
+    except RecursionError as e:  # protobuf's own nesting limit is the usual guard; belt and braces
+        raise UnreadableModel(path, "protobuf nesting too deep") from e
+    if consumed is not None and consumed != size:
+        raise UnreadableModel(path, f"protobuf parse stopped after {consumed} of {size} bytes")
+    _check_is_model(path, model)
+    return model
+
+
+def _check_is_model(path: Path, model: onnx.ModelProto) -> None:
+    if not model.HasField("graph"):
+        raise UnreadableModel(path, "not an ONNX model: the protobuf has no graph")
+    if not 1 <= model.ir_version <= 64:
+        raise UnreadableModel(path, f"not an ONNX model: implausible ir_version {model.ir_version}")
+    if model.ir_version >= 3 and not model.opset_import:
+        raise UnreadableModel(path, "not an ONNX model (or truncated): no opset_import")
+    if not model.graph.node:
+        raise UnreadableModel(path, "the ONNX graph has no nodes")
+    for node in model.graph.node[:16]:
+        if not node.op_type:
+            raise UnreadableModel(path, "not an ONNX model: a node without op_type")
+
+
+def _dtype_name(elem_type: int) -> str:
+    return _DTYPE_NAMES.get(elem_type, f"dtype{elem_type}")
+
+
+def _small_values(t: onnx.TensorProto) -> tuple[float | int, ...] | None:
+    """The values of a small tensor stored inside the file; None when large, external or exotic."""
+    if t.data_location == _EXTERNAL or t.HasField("segment"):
+        return None
+    n = 1
+    for d in t.dims:
+        n *= d
+    if n > SMALL_CONSTANT or n < 0:
+        return None
+    np_dtype = _NP_DTYPES.get(t.data_type)
+    if np_dtype is None:
+        return None
+    try:
+        if t.raw_data:
+            arr = np.frombuffer(t.raw_data, dtype=np.dtype(np_dtype).newbyteorder("<"))
+        elif t.data_type == onnx.TensorProto.FLOAT:
+            arr = np.asarray(t.float_data, dtype=np.float32)
+        elif t.data_type == onnx.TensorProto.DOUBLE:
+            arr = np.asarray(t.double_data, dtype=np.float64)
+        elif t.data_type == onnx.TensorProto.INT64:
+            arr = np.asarray(t.int64_data, dtype=np.int64)
+        elif t.data_type in (onnx.TensorProto.UINT32, onnx.TensorProto.UINT64):
+            arr = np.asarray(t.uint64_data, dtype=np.uint64)
+        elif t.data_type == onnx.TensorProto.FLOAT16:
+            arr = np.asarray(t.int32_data, dtype=np.uint16).view(np.float16)
+        else:  # int8/16/32, uint8/16, bool: stored widened in int32_data
+            arr = np.asarray(t.int32_data, dtype=np.int64)
+    except ValueError:
+        return None
+    if arr.size != n:
+        return None
+    if t.data_type in _INT_TYPES:
+        return tuple(int(v) for v in arr.tolist())
+    return tuple(float(v) for v in arr.tolist())
+
+
+def _shape_of(value_info: onnx.ValueInfoProto) -> Shape | None:
+    tt = value_info.type.tensor_type
+    if not tt.HasField("shape"):
+        return None
+    dims: list[int | str | None] = []
+    for d in tt.shape.dim:
+        which = d.WhichOneof("value")
+        if which == "dim_value":
+            dims.append(int(d.dim_value))
+        elif which == "dim_param":
+            dims.append(d.dim_param)
+        else:
+            dims.append(None)
+    return tuple(dims)
+
+
+class _Scope:
+    """Tensor names of one graph body: names it defines map to flattened names; others resolve in the
+    enclosing scope (If/Loop/Scan bodies see outer names) or, for a function body (``closed``), nowhere."""
+
+    __slots__ = ("closed", "parent", "prefix", "rename")
+
+    def __init__(self, prefix: str, parent: _Scope | None, closed: bool = False) -> None:
+        self.prefix = prefix
+        self.parent = parent
+        self.closed = closed
+        self.rename: dict[str, str] = {}
+
+    def lookup(self, name: str) -> str:
+        if not name:
+            return name
+        scope: _Scope | None = self
+        while scope is not None:
+            found = scope.rename.get(name)
+            if found is not None:
+                return found
+            if scope.closed:
+                # A function body naming something it does not define: dangling, kept local.
+                return f"{scope.prefix}/{name}"
+            scope = scope.parent
+        return name
+
+    def define(self, name: str) -> str:
+        if not name:
+            return name
+        found = self.rename.get(name)
+        if found is not None and self.closed:
+            return found  # a function's formal output, bound to the call's actual output
+        if not self.prefix:
+            return name
+        new = f"{self.prefix}/{name}"
+        self.rename[name] = new
+        return new
+
+
+@dataclass
+class _Emit:
+    """A control-flow node waiting for its subgraphs: emitted once they are flattened."""
+
+    node: onnx.NodeProto
+    origin: str
+    domain: str
+    inputs: list[str]
+    attributes: dict[str, Any]
+    scope: _Scope
+
+
+@dataclass
+class _Frame:
+    """One graph body being walked (the main graph, a subgraph, or an inlined function)."""
+
+    nodes: Sequence[onnx.NodeProto]
+    scope: _Scope
+    origin: str  # path prefix for node origins ("" for the main graph)
+    functions: frozenset[tuple[str, str, str]]  # functions being inlined on the way here
+    bindings: dict[str, onnx.AttributeProto] | None = None  # a function call's attributes
+    outputs: list[str] = field(default_factory=list)  # subgraph outputs (names in its own scope)
+    parent: _Emit | None = None  # the control-flow node the subgraph belongs to
+    i: int = 0
+
+
+class _Flattener:
+    """Walks a ModelProto into flat lists, with an explicit stack (no recursion)."""
+
+    def __init__(self, path: Path, model: onnx.ModelProto) -> None:
+        self.path = path
+        self.model = model
+        self.folder = path.absolute().parent
+        self.allowed_roots = _allowed_roots(self.folder)
+        self.nodes: list[OpNode] = []
+        self.used_names: set[str] = set()
+        self.initializers: list[Initializer] = []
+        self.initializer_names: set[str] = set()
+        self.constants: dict[str, tuple[float | int, ...]] = {}
+        self.shapes: dict[str, Shape] = {}
+        self.dtypes: dict[str, str] = {}
+        self.external_files: dict[str, int] = {}
+        self.external_bytes = 0
+        self.warnings: list[str] = []
+        self.functions: dict[tuple[str, str, str], onnx.FunctionProto] = {
+            (_domain(f.domain), f.name, f.overload): f for f in model.functions
+        }
+
+    # -- tensors -------------------------------------------------------------------------------
+    def _add_tensor(self, t: onnx.TensorProto, name: str) -> None:
+        dims = tuple(int(d) for d in t.dims)
+        if any(d < 0 for d in dims):
+            raise UnreadableModel(self.path, f"tensor {t.name!r} has a negative dimension {dims}")
+        dtype = _dtype_name(t.data_type)
+        self.initializers.append(Initializer(name=name, shape=dims, dtype=dtype))
+        self.initializer_names.add(name)
+        self.dtypes[name] = dtype
+        self.shapes[name] = dims
+        if t.data_location == _EXTERNAL:
+            self._check_external(t)
+        else:
+            values = _small_values(t)
+            if values is not None:
+                self.constants[name] = values
+
+    def _check_external(self, t: onnx.TensorProto) -> None:
+        entries = {e.key: e.value for e in t.external_data}
+        location = entries.get("location", "")
+        if not location:
+            raise UnreadableModel(self.path, f"tensor {t.name!r} is stored externally but names no location")
+        target = _safe_location(self.path, self.folder, self.allowed_roots, location)
+        if location in self.external_files:
+            return
+        try:
+            size = target.stat().st_size
+        except OSError:
+            self.warnings.append(f"external data file {location!r} is missing")
+            size = 0
+        self.external_files[location] = size
+        self.external_bytes += size
+
+    def _add_value_infos(self, infos: Iterable[onnx.ValueInfoProto], scope: _Scope) -> None:
+        for vi in infos:
+            name = scope.lookup(vi.name)
+            tt = vi.type.tensor_type
+            if tt.elem_type:
+                self.dtypes.setdefault(name, _dtype_name(tt.elem_type))
+            shape = _shape_of(vi)
+            if shape is not None:
+                self.shapes.setdefault(name, shape)
+
+    def _add_graph_tensors(self, g: onnx.GraphProto, scope: _Scope) -> None:
+        for t in g.initializer:
+            self._add_tensor(t, scope.define(t.name))
+        for st in g.sparse_initializer:
+            name = scope.define(st.values.name)
+            self._add_tensor(st.values, name)
+            dense = tuple(int(d) for d in st.dims)
+            self.initializers[-1] = Initializer(name=name, shape=dense, dtype=self.initializers[-1].dtype)
+            self.shapes[name] = dense
+            self.constants.pop(name, None)
+            if st.indices.data_location == _EXTERNAL:
+                self._check_external(st.indices)
+
+    # -- attributes ----------------------------------------------------------------------------
+    def _attributes(
+        self, node: onnx.NodeProto, out0: str, bindings: dict[str, onnx.AttributeProto] | None
+    ) -> tuple[dict[str, Any], list[tuple[str, onnx.GraphProto]]]:
+        attrs: dict[str, Any] = {}
+        graphs: list[tuple[str, onnx.GraphProto]] = []
+        for a in node.attribute:
+            if a.ref_attr_name:
+                bound = bindings.get(a.ref_attr_name) if bindings else None
+                if bound is None:
+                    continue  # an optional function attribute the call does not set
+                name = a.name
+                a = bound
+            else:
+                name = a.name
+            kind = a.type
+            if kind == _A.INT:
+                attrs[name] = int(a.i)
+            elif kind == _A.FLOAT:
+                attrs[name] = float(a.f)
+            elif kind == _A.INTS:
+                attrs[name] = tuple(a.ints)
+            elif kind == _A.STRING:
+                attrs[name] = a.s.decode("utf-8", "replace")
+            elif kind == _A.FLOATS:
+                attrs[name] = tuple(a.floats)
+            elif kind == _A.STRINGS:
+                attrs[name] = tuple(s.decode("utf-8", "replace") for s in a.strings)
+            elif kind == _A.GRAPH:
+                graphs.append((name, a.g))
+            elif kind == _A.GRAPHS:
+                graphs.extend((f"{name}[{k}]", g) for k, g in enumerate(a.graphs))
+            elif kind == _A.TENSOR:
+                attrs[name] = self._attribute_tensor(a.t, node, out0)
+            elif kind == _A.SPARSE_TENSOR:
+                attrs[name] = self._attribute_tensor(a.sparse_tensor.values, node, out0, sparse=True)
+            elif kind == _A.TENSORS:
+                for t in a.tensors:
+                    if t.data_location == _EXTERNAL:
+                        self._check_external(t)
+        return attrs, graphs
+
+    def _attribute_tensor(
+        self, t: onnx.TensorProto, node: onnx.NodeProto, out0: str, sparse: bool = False
+    ) -> Any:
+        """A tensor attribute: a Constant's value becomes a constant tensor named after its output;
+        small values are kept, large ones described by shape and type."""
+        if node.op_type == "Constant" and out0 and not sparse:
+            self._add_tensor(t, out0)
+            return self.constants.get(out0, f"tensor {self.dtypes.get(out0, '')}{list(t.dims)}")
+        if t.data_location == _EXTERNAL:
+            self._check_external(t)
+        values = None if sparse else _small_values(t)
+        if values is not None:
+            return values
+        return f"tensor {_dtype_name(t.data_type)}{list(t.dims)}"
+
+    def _constant_from_attributes(self, name: str, attrs: dict[str, Any]) -> None:
+        """A ``Constant`` given as ``value_float``/``value_int``/``value_floats``/``value_ints``."""
+        for key, dtype in (("value_float", "float"), ("value_int", "int64")):
+            if key in attrs:
+                self._add_constant(name, (attrs[key],), (), dtype)
+                return
+        for key, dtype in (("value_floats", "float"), ("value_ints", "int64")):
+            if key in attrs:
+                values = tuple(attrs[key])
+                small = values if len(values) <= SMALL_CONSTANT else None
+                self._add_constant(name, small, (len(values),), dtype)
+                return
+
+    def _add_constant(
+        self, name: str, values: tuple[Any, ...] | None, shape: tuple[int, ...], dtype: str
+    ) -> None:
+        self.initializers.append(Initializer(name=name, shape=shape, dtype=dtype))
+        self.initializer_names.add(name)
+        self.dtypes[name] = dtype
+        self.shapes[name] = shape
+        if values is not None:
+            self.constants[name] = values
+
+    # -- the walk ------------------------------------------------------------------------------
+    def run(self) -> None:
+        g = self.model.graph
+        main = _Scope("", None)
+        self._add_graph_tensors(g, main)
+        # Only the main graph's value_info: a subgraph's would have to be renamed before its nodes
+        # define the names.
+        self._add_value_infos(g.value_info, main)
+        self.inputs = tuple(vi.name for vi in g.input if vi.name not in self.initializer_names)
+        self.outputs = tuple(vi.name for vi in g.output)
+        self._add_value_infos(g.input, main)
+        self._add_value_infos(g.output, main)
+        stack: list[_Frame | _Emit] = [_Frame(nodes=g.node, scope=main, origin="", functions=frozenset())]
+        while stack:
+            top = stack[-1]
+            if isinstance(top, _Emit):
+                stack.pop()
+                self._emit(top.node, top.origin, top.domain, top.inputs, top.attributes, top.scope)
+                continue
+            if top.i >= len(top.nodes):
+                stack.pop()
+                if top.parent is not None:
+                    top.parent.inputs.extend(top.scope.lookup(o) for o in top.outputs)
+                continue
+            node = top.nodes[top.i]
+            index = top.i
+            top.i += 1
+            self._visit(stack, top, node, index)
+
+    def _visit(self, stack: list[_Frame | _Emit], frame: _Frame, node: onnx.NodeProto, index: int) -> None:
+        scope = frame.scope
+        op = node.op_type
+        domain = _domain(node.domain)
+        label = node.name or f"{op}_{index}"
+        origin = f"{frame.origin}/{label}" if frame.origin else label
+        inputs = [scope.lookup(i) for i in node.input] if scope.prefix else list(node.input)
+        key = (domain, op, node.overload)
+        function = self.functions.get(key)
+        if function is not None:
+            if key in frame.functions:
+                raise UnreadableModel(self.path, f"function {domain}.{op} calls itself (at {origin})")
+            self._inline(stack, frame, node, function, origin, inputs, key)
+            return
+        out0 = scope.define(node.output[0]) if node.output else ""
+        attrs, graphs = self._attributes(node, out0, frame.bindings)
+        if op == "Constant" and out0 and out0 not in self.initializer_names:
+            self._constant_from_attributes(out0, attrs)
+        if not graphs:
+            self._emit(node, origin, domain, inputs, attrs, scope, out0)
+            return
+        emit = _Emit(node=node, origin=origin, domain=domain, inputs=inputs, attributes=attrs, scope=scope)
+        stack.append(emit)
+        actual = list(inputs)
+        for attr_name, sub in reversed(graphs):
+            sub_scope = _Scope(f"{origin}/{attr_name}", scope)
+            # Loop body (iter, cond, carried...) ↔ Loop inputs (M, cond, initial...); Scan body
+            # (states..., scan slices...) ↔ Scan inputs (initial states..., scanned...); If has none.
+            for k, formal in enumerate(sub.input):
+                if op == "Loop" or op == "Scan":
+                    target = actual[k] if k < len(actual) and actual[k] else ""
+                    sub_scope.rename[formal.name] = target or f"{sub_scope.prefix}/{formal.name}"
+                else:
+                    sub_scope.define(formal.name)
+            self._add_graph_tensors(sub, sub_scope)
+            stack.append(
+                _Frame(
+                    nodes=sub.node,
+                    scope=sub_scope,
+                    origin=f"{origin}/{attr_name}",
+                    functions=frame.functions,
+                    outputs=[o.name for o in sub.output],
+                    parent=emit,
+                )
+            )
+
+    def _inline(
+        self,
+        stack: list[_Frame | _Emit],
+        frame: _Frame,
+        node: onnx.NodeProto,
+        function: onnx.FunctionProto,
+        origin: str,
+        inputs: list[str],
+        key: tuple[str, str, str],
+    ) -> None:
+        body = _Scope(origin, None, closed=True)
+        for k, formal in enumerate(function.input):
+            body.rename[formal] = inputs[k] if k < len(inputs) and inputs[k] else f"{origin}/{formal}"
+        for k, formal in enumerate(function.output):
+            actual = node.output[k] if k < len(node.output) else ""
+            body.rename[formal] = frame.scope.define(actual) if actual else f"{origin}/{formal}"
+        bindings = {a.name: a for a in function.attribute_proto}  # defaults
+        for a in node.attribute:
+            if a.ref_attr_name and frame.bindings is not None:
+                bound = frame.bindings.get(a.ref_attr_name)
+                if bound is not None:
+                    bindings[a.name] = bound
+            elif not a.ref_attr_name:
+                bindings[a.name] = a
+        stack.append(
+            _Frame(
+                nodes=function.node,
+                scope=body,
+                origin=origin,
+                functions=frame.functions | {key},
+                bindings=bindings,
+            )
+        )
+
+    def _emit(
+        self,
+        node: onnx.NodeProto,
+        origin: str,
+        domain: str,
+        inputs: list[str],
+        attrs: dict[str, Any],
+        scope: _Scope,
+        out0: str | None = None,
+    ) -> None:
+        if len(self.nodes) >= MAX_NODES:
+            raise UnreadableModel(self.path, f"the graph expands to more than {MAX_NODES} nodes")
+        outs = list(node.output)
+        if outs:
+            outs[0] = out0 if out0 is not None else scope.define(outs[0])
+            for k in range(1, len(outs)):
+                outs[k] = scope.define(outs[k])
+        name = origin
+        if name in self.used_names:
+            k = 2
+            while f"{origin}~{k}" in self.used_names:
+                k += 1
+            name = f"{origin}~{k}"
+        self.used_names.add(name)
+        self.nodes.append(
+            OpNode(
+                name=name,
+                op=node.op_type,
+                original_op=node.op_type,
+                domain=domain,
+                inputs=tuple(inputs),
+                outputs=tuple(outs),
+                attributes=attrs,
+                origin=origin,
+            )
+        )
+
+    def graph(self) -> ModelGraph:
+        nodes = tuple(self.nodes)
+        return ModelGraph(
+            nodes=nodes,
+            edges=data_flow_edges(nodes),
+            initializers=tuple(self.initializers),
+            inputs=self.inputs,
+            outputs=self.outputs,
+            tensor_shapes=self.shapes,
+            tensor_dtypes=self.dtypes,
+            constants=self.constants,
+            nodes_before_normalisation=len(nodes),
+        )
+
+
+def data_flow_edges(nodes: Sequence[OpNode]) -> tuple[tuple[int, int], ...]:
+    """(producer, consumer) index pairs from tensor names, each pair once, sorted."""
+    producer: dict[str, int] = {}
+    for i, n in enumerate(nodes):
+        for o in n.outputs:
+            if o:
+                producer.setdefault(o, i)
+    edges: set[tuple[int, int]] = set()
+    for i, n in enumerate(nodes):
+        for t in n.inputs:
+            p = producer.get(t)
+            if p is not None:
+                edges.add((p, i))
+    return tuple(sorted(edges))
+
+
+def _domain(domain: str) -> str:
+    return "" if domain == "ai.onnx" else domain
+
+
+def _allowed_roots(folder: Path) -> tuple[Path, ...]:
+    """Where external-data files may live once symlinks are resolved: the model's folder, and for a
+    Hugging Face cache snapshot (``models--ORG--NAME/snapshots/REV/...``) that repo's ``blobs``
+    folder, which the snapshot's symlinks point into."""
+    roots = [folder.resolve()]
+    parts = folder.parts
+    for k in range(len(parts) - 2, 0, -1):
+        if parts[k] == "snapshots" and parts[k - 1].startswith("models--"):
+            roots.append((Path(*parts[:k]) / "blobs").resolve())
+            break
+    return tuple(roots)
+
+
+def _safe_location(path: Path, folder: Path, roots: tuple[Path, ...], location: str) -> Path:
+    """The external-data file ``location`` names, refusing anything that leaves the model's folder."""
+    if "\x00" in location:
+        raise UnsafeModel(path, f"external data location {location!r} contains a NUL byte")
+    posix, windows = PurePosixPath(location), PureWindowsPath(location)
+    if posix.is_absolute() or windows.is_absolute() or windows.drive or location.startswith(("/", "\\")):
+        raise UnsafeModel(path, f"external data location {location!r} is an absolute path")
+    if ".." in posix.parts or ".." in windows.parts:
+        raise UnsafeModel(path, f"external data location {location!r} leaves the model's folder")
+    target = folder / location
+    try:
+        resolved = target.resolve()
+    except (OSError, RuntimeError) as e:
+        raise UnsafeModel(path, f"external data location {location!r} cannot be resolved: {e}") from e
+    if not any(resolved == root or resolved.is_relative_to(root) for root in roots):
+        raise UnsafeModel(
+            path, f"external data location {location!r} resolves outside the model's folder (to {resolved})"
+        )
+    return target

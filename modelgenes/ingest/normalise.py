@@ -1,0 +1,1372 @@
+"""Normalisation: the raw, flattened graph of a file into the canonical op graph signatures match.
+
+Exporters say the same thing in many ways (TorchScript or dynamo, opset 11 or 21, fused or
+decomposed, float or quantised). Each rule below removes one such difference; ``normalise`` runs them
+in a fixed order (``RULES``) over a mutable working copy and returns a new frozen ``ModelGraph``.
+
+Canonical ops produced (anything else keeps its ONNX op type):
+- ``Relu6`` (``Clip(0, 6)``, attribute or input form), ``Relu`` (also ``Clip(0, ∞)``),
+  ``HardSigmoid`` (``Clip(x+3, 0, 6)/6``), ``HardSwish`` (``x·HardSigmoid(x)``, ``x·Clip(x+3,0,6)/6``),
+  ``SiLU`` (``x·Sigmoid(x)``, ``Swish``), ``QuickGelu`` (``x·Sigmoid(1.702x)``), ``Mish``
+  (``x·Tanh(Softplus(x))``), ``Gelu`` (erf form, tanh form, ``Gelu``, com.microsoft
+  ``FastGelu``/``BiasGelu``/``Gelu``), ``LayerNorm`` (``LayerNormalization`` or
+  ReduceMean/Sub/Pow/ReduceMean/Add/Sqrt/Div[/Mul/Add]), ``RMSNorm`` (Pow/ReduceMean/Add/Sqrt and
+  Reciprocal or Div, LLaMA/T5 style, ``SimplifiedLayerNormalization``, ``RMSNormalization``);
+- ``MatMul`` for every linear map: ``Gemm``, ``MatMul``, ``MatMul`` + constant bias ``Add``, and the
+  quantised forms (``MatMulInteger``, ``QLinearMatMul``, ``DynamicQuantizeMatMul``, ``MatMulNBits``,
+  …, flagged ``quantised``); ``Conv`` for ``Conv``/``ConvInteger``/``QLinearConv`` (+ constant bias
+  ``Add``, + ``BatchNormalization`` right after it, which fused exports fold into the weights);
+- ``Reshape`` for ``Flatten`` and chains of reshapes; ``Resize`` for ``Upsample``;
+  ``ScatterElements`` for ``Scatter``; ``LSTM``/``GRU``/``RNN`` for the fused recurrent ops (unrolled
+  cells stay as their ops: recognising them is the signatures stage's job).
+
+Removed: ``Identity``, ``Dropout``, no-op ``Cast``, ``Constant`` (values kept in
+``ModelGraph.constants``), computations on constants only, QuantizeLinear/DequantizeLinear pairs and
+``DynamicQuantizeLinear`` (the consumer is flagged ``quantised``), pure shape plumbing (nodes whose
+results only feed shape inputs: ``Shape → Gather → Unsqueeze → Concat → Reshape``'s shape), and nodes
+whose results nobody uses.
+
+Every rule and every pattern walk is iterative and bounded, so a cyclic file cannot hang it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from modelgenes.ingest.graph import Initializer, ModelGraph, OpNode
+
+__all__ = ["CANONICAL_OPS", "RULES", "normalise"]
+
+CANONICAL_OPS = frozenset(
+    {
+        "Relu",
+        "Relu6",
+        "HardSigmoid",
+        "HardSwish",
+        "SiLU",
+        "QuickGelu",
+        "Mish",
+        "Gelu",
+        "LayerNorm",
+        "RMSNorm",
+        "MatMul",
+        "Conv",
+        "Reshape",
+        "Resize",
+        "LSTM",
+        "GRU",
+        "RNN",
+    }
+)
+
+_MAX_WALK = 64  # longest chain a pattern walk follows (a cycle ends it too)
+
+
+# --------------------------------------------------------------------------------------------------
+# The working graph
+# --------------------------------------------------------------------------------------------------
+class _N:
+    """A mutable node of the working graph."""
+
+    __slots__ = (
+        "alive",
+        "attrs",
+        "domain",
+        "inputs",
+        "merged",
+        "name",
+        "op",
+        "origin",
+        "original_op",
+        "outputs",
+        "quantised",
+    )
+
+    def __init__(self, node: OpNode) -> None:
+        self.name = node.name
+        self.op = node.op
+        self.original_op = node.original_op
+        self.domain = node.domain
+        self.inputs = list(node.inputs)
+        self.outputs = list(node.outputs)
+        self.attrs: dict[str, Any] = dict(node.attributes)
+        self.origin = node.origin
+        self.quantised = node.quantised
+        self.merged: list[str] = list(node.merged_from) or [node.origin]
+        self.alive = True
+
+    def __repr__(self) -> str:  # debugging aid
+        return f"<{self.op} {self.name} {self.inputs}->{self.outputs}{'' if self.alive else ' dead'}>"
+
+
+class _Work:
+    """The graph while rules rewrite it: nodes plus tensor-name indexes kept up to date."""
+
+    def __init__(self, graph: ModelGraph) -> None:
+        self.nodes = [_N(n) for n in graph.nodes]
+        self.producer: dict[str, _N] = {}
+        self.users: dict[str, list[_N]] = {}
+        for n in self.nodes:
+            for o in n.outputs:
+                if o:
+                    self.producer.setdefault(o, n)
+            for t in n.inputs:
+                if t:
+                    self.users.setdefault(t, []).append(n)
+        self.initializers = list(graph.initializers)
+        self.consts: set[str] = {i.name for i in graph.initializers}
+        self.values: dict[str, tuple[float | int, ...]] = dict(graph.constants)
+        self.dtypes: dict[str, str] = dict(graph.tensor_dtypes)
+        self.shapes = dict(graph.tensor_shapes)
+        self.inputs = graph.inputs
+        self.outputs = list(graph.outputs)
+        self.output_set = set(self.outputs)
+        self.fired: Counter[str] = Counter()
+        self.before = graph.nodes_before_normalisation or len(graph.nodes)
+
+    # -- queries -----------------------------------------------------------------------------
+    def live(self) -> list[_N]:
+        return [n for n in self.nodes if n.alive]
+
+    def of_op(self, *ops: str) -> list[_N]:
+        wanted = set(ops)
+        return [n for n in self.nodes if n.alive and n.op in wanted]
+
+    def producer_of(self, t: str) -> _N | None:
+        p = self.producer.get(t)
+        return p if p is not None and p.alive else None
+
+    def consumers(self, t: str) -> list[_N]:
+        users = self.users.get(t)
+        if not users:
+            return []
+        found: list[_N] = []
+        seen: set[int] = set()
+        for n in users:
+            if n.alive and id(n) not in seen and t in n.inputs:
+                seen.add(id(n))
+                found.append(n)
+        if len(found) != len(users):
+            self.users[t] = list(found)  # drop stale entries once
+        return found
+
+    def sole_consumer(self, t: str) -> _N | None:
+        """The one node reading ``t`` when ``t`` is not also a graph output."""
+        if t in self.output_set:
+            return None
+        c = self.consumers(t)
+        return c[0] if len(c) == 1 else None
+
+    def is_const(self, t: str) -> bool:
+        return t in self.consts
+
+    def scalar(self, t: str) -> float | None:
+        """The value of a constant that holds one number (any shape of one element), else None."""
+        v = self.values.get(t)
+        if v is None or len(v) != 1:
+            return None
+        return float(v[0])
+
+    def private(self, t: str, group: Iterable[_N]) -> bool:
+        """True when only nodes of ``group`` read ``t`` (so fusing the group loses nothing)."""
+        if t in self.output_set:
+            return False
+        members = {id(n) for n in group}
+        return all(id(c) in members for c in self.consumers(t))
+
+    # -- edits ---------------------------------------------------------------------------------
+    def rename_uses(self, old: str, new: str) -> None:
+        """Every reader of ``old`` reads ``new`` instead (graph outputs too)."""
+        for c in self.consumers(old):
+            c.inputs = [new if t == old else t for t in c.inputs]
+            self.users.setdefault(new, []).append(c)
+        if old in self.output_set:
+            self.outputs = [new if o == old else o for o in self.outputs]
+            self.output_set = set(self.outputs)
+
+    def bypass(self, n: _N, source: int = 0) -> None:
+        """Remove ``n``, its first output replaced by its input ``source``."""
+        n.alive = False
+        if n.outputs and n.outputs[0] and source < len(n.inputs):
+            self.rename_uses(n.outputs[0], n.inputs[source])
+
+    def fuse(self, group: list[_N], op: str, inputs: list[str], last: _N, domain: str = "") -> _N:
+        """Replace ``group`` by one node in ``last``'s place, producing ``last``'s outputs."""
+        ordered = sorted(group, key=lambda n: self._position(n))
+        merged: list[str] = []
+        for n in ordered:
+            merged.extend(n.merged)
+            if n is not last:
+                n.alive = False
+        last.original_op = "+".join(n.original_op for n in ordered)
+        last.quantised = any(n.quantised for n in ordered)
+        last.merged = merged
+        last.op = op
+        last.domain = domain
+        last.attrs = {}
+        self.set_inputs(last, inputs)
+        return last
+
+    def set_inputs(self, n: _N, inputs: list[str]) -> None:
+        n.inputs = list(inputs)
+        for t in n.inputs:
+            if t:
+                users = self.users.setdefault(t, [])
+                if n not in users:
+                    users.append(n)
+
+    def add_node(self, anchor: _N, op: str, inputs: list[str], outputs: list[str], after: bool = False) -> _N:
+        """A new node placed just before (or after) ``anchor``, with its origin: one file op split in two."""
+        proto = OpNode(
+            name=f"{anchor.name}#{op}",
+            op=op,
+            original_op=anchor.original_op,
+            inputs=tuple(inputs),
+            outputs=tuple(outputs),
+            origin=anchor.origin,
+            quantised=anchor.quantised,
+        )
+        n = _N(proto)
+        self.nodes.insert(self._position(anchor) + (1 if after else 0), n)
+        self._positions = None
+        for o in outputs:
+            self.producer[o] = n
+        self.set_inputs(n, inputs)
+        return n
+
+    _positions: dict[int, int] | None = None
+
+    def _position(self, n: _N) -> int:
+        if self._positions is None or id(n) not in self._positions:
+            self._positions = {id(m): k for k, m in enumerate(self.nodes)}
+        return self._positions[id(n)]
+
+    def mark_const(self, t: str, value: tuple[float | int, ...] | None = None) -> None:
+        if t:
+            self.consts.add(t)
+            if value is not None:
+                self.values[t] = value
+
+    # -- result ----------------------------------------------------------------------------------
+    def result(self) -> ModelGraph:
+        live = self.live()
+        nodes: list[OpNode] = []
+        used: set[str] = set()
+        for n in live:
+            name = n.name
+            if name in used:  # a split node's second half
+                k = 2
+                while f"{name}~{k}" in used:
+                    k += 1
+                name = f"{name}~{k}"
+            used.add(name)
+            nodes.append(
+                OpNode(
+                    name=name,
+                    op=n.op,
+                    original_op=n.original_op,
+                    domain=n.domain,
+                    inputs=tuple(n.inputs),
+                    outputs=tuple(n.outputs),
+                    attributes=n.attrs,
+                    origin=n.origin,
+                    quantised=n.quantised,
+                    merged_from=tuple(n.merged) if len(n.merged) > 1 else (),
+                )
+            )
+        producer: dict[str, int] = {}
+        for i, node in enumerate(nodes):
+            for o in node.outputs:
+                if o:
+                    producer.setdefault(o, i)
+        edges: set[tuple[int, int]] = set()
+        for i, node in enumerate(nodes):
+            for t in node.inputs:
+                p = producer.get(t)
+                if p is not None:
+                    edges.add((p, i))
+        return ModelGraph(
+            nodes=tuple(nodes),
+            edges=tuple(sorted(edges)),
+            initializers=tuple(self.initializers),
+            inputs=self.inputs,
+            outputs=tuple(self.outputs),
+            tensor_shapes=self.shapes,
+            tensor_dtypes=self.dtypes,
+            constants=self.values,
+            nodes_before_normalisation=self.before,
+            normalisation=dict(self.fired),
+        )
+
+
+def _close(a: float | None, b: float, rel: float = 2e-3) -> bool:
+    return a is not None and math.isclose(a, b, rel_tol=rel, abs_tol=1e-6)
+
+
+def _other(n: _N, t: str) -> str | None:
+    """The other input of a binary node that reads ``t`` once."""
+    if len(n.inputs) != 2:
+        return None
+    a, b = n.inputs
+    if a == t and b != t:
+        return b
+    if b == t and a != t:
+        return a
+    return None
+
+
+# --------------------------------------------------------------------------------------------------
+# Rules: constants and aliases
+# --------------------------------------------------------------------------------------------------
+def fold_constant_nodes(w: _Work) -> int:
+    """``Constant`` nodes vanish; their tensors become constants (values in ``ModelGraph.constants``)."""
+    count = 0
+    for n in w.of_op("Constant"):
+        if n.domain:
+            continue
+        n.alive = False
+        for o in n.outputs:
+            w.mark_const(o)
+        count += 1
+    return count
+
+
+_OP_ALIASES: dict[tuple[str, str], str] = {
+    ("", "Upsample"): "Resize",
+    ("", "Scatter"): "ScatterElements",
+    ("", "Flatten"): "Reshape",
+    ("", "Gemm"): "MatMul",
+    ("", "LayerNormalization"): "LayerNorm",
+    ("com.microsoft", "LayerNormalization"): "LayerNorm",
+    ("", "RMSNormalization"): "RMSNorm",
+    ("", "SimplifiedLayerNormalization"): "RMSNorm",
+    ("com.microsoft", "SimplifiedLayerNormalization"): "RMSNorm",
+    ("", "Gelu"): "Gelu",
+    ("com.microsoft", "Gelu"): "Gelu",
+    ("com.microsoft", "FastGelu"): "Gelu",
+    ("com.microsoft", "BiasGelu"): "Gelu",
+    ("com.microsoft", "QuickGelu"): "QuickGelu",
+    ("", "Mish"): "Mish",
+    ("com.microsoft", "FusedMatMul"): "MatMul",
+    ("", "HardSwish"): "HardSwish",
+}
+
+# Pooling and convolution attributes that describe the architecture (not its size); defaults filled
+# in so that files stating them and files leaving them out read alike.
+_WINDOW_OPS = frozenset({"Conv", "ConvTranspose", "MaxPool", "AveragePool", "LpPool"})
+
+# Quantised ops and their float counterparts.
+_QUANTISED: dict[str, str] = {
+    "ConvInteger": "Conv",
+    "QLinearConv": "Conv",
+    "MatMulInteger": "MatMul",
+    "QLinearMatMul": "MatMul",
+    "DynamicQuantizeMatMul": "MatMul",
+    "MatMulIntegerToFloat": "MatMul",
+    "MatMulNBits": "MatMul",
+    "MatMulBnb4": "MatMul",
+    "QGemm": "MatMul",
+    "QLinearAdd": "Add",
+    "QLinearMul": "Mul",
+    "QLinearSigmoid": "Sigmoid",
+    "QLinearLeakyRelu": "LeakyRelu",
+    "QLinearSoftmax": "Softmax",
+    "QLinearConcat": "Concat",
+    "QLinearGlobalAveragePool": "GlobalAveragePool",
+    "QLinearAveragePool": "AveragePool",
+    "QLinearReduceMean": "ReduceMean",
+    "QLinearWhere": "Where",
+    "QAttention": "Attention",
+    "DynamicQuantizeLSTM": "LSTM",
+    "GatherBlockQuantized": "Gather",
+}
+
+# Inputs that carry axes/sizes (opset ≥ 13/18 moved them from attributes to inputs).
+_AXES_INPUT = {
+    "ReduceMean": 1,
+    "ReduceSum": 1,
+    "ReduceMax": 1,
+    "ReduceMin": 1,
+    "ReduceProd": 1,
+    "ReduceL1": 1,
+    "ReduceL2": 1,
+    "ReduceLogSum": 1,
+    "ReduceLogSumExp": 1,
+    "ReduceSumSquare": 1,
+    "Squeeze": 1,
+    "Unsqueeze": 1,
+}
+
+
+def canonical_op_names(w: _Work) -> int:
+    """Op aliases across opsets and runtimes get one name (``Upsample``→``Resize``, ``Gemm``→``MatMul``,
+    fused ``LayerNormalization``→``LayerNorm``, …); axes given as a constant input (opset 13/18)
+    become the ``axes`` attribute, so ``ReduceMean`` reads the same at every opset."""
+    count = 0
+    for n in w.live():
+        alias = _OP_ALIASES.get((n.domain, n.op))
+        if alias is not None:
+            n.op = alias
+            n.domain = ""
+            count += 1
+        if n.op == "Sum" and len(n.inputs) == 2:  # opset < 8 residual adds (Caffe2 exports)
+            n.op = "Add"
+            count += 1
+        slot = _AXES_INPUT.get(n.op)
+        if slot is not None and slot < len(n.inputs) and n.inputs[slot]:
+            axes = w.values.get(n.inputs[slot])
+            if axes is not None:
+                n.attrs["axes"] = tuple(int(a) for a in axes)
+    return count
+
+
+def window_attributes(w: _Work) -> int:
+    """Convolutions and pools state ``kernel_shape`` (from the weight's shape when the file leaves it
+    out: counted as firings), ``strides`` and ``dilations`` (default 1), and convolutions
+    ``depthwise`` (one input channel per group): the structural attributes ``wl_hash`` reads.
+    Padding is left as is: exporters disagree on it (``SAME_UPPER`` vs explicit pads) without
+    changing the architecture."""
+    count = 0
+    for n in w.live():
+        if n.op not in _WINDOW_OPS:
+            continue
+        weight = w.shapes.get(n.inputs[1]) if n.op.startswith("Conv") and len(n.inputs) > 1 else None
+        kernel = n.attrs.get("kernel_shape")
+        if kernel is None and weight is not None and len(weight) > 2:
+            kernel = tuple(weight[2:])
+            count += 1
+        if kernel is None:
+            continue
+        rank = len(kernel)
+        n.attrs["kernel_shape"] = tuple(kernel)
+        n.attrs.setdefault("strides", (1,) * rank)
+        n.attrs.setdefault("dilations", (1,) * rank)
+        if n.op == "Conv":
+            group = int(n.attrs.get("group", 1))
+            n.attrs["group"] = group
+            per_group = weight[1] if weight is not None and len(weight) > 1 else None
+            n.attrs["depthwise"] = group > 1 and per_group == 1
+    return count
+
+
+def map_quantised_ops(w: _Work) -> int:
+    """Quantised ops become their float counterparts, flagged ``quantised``."""
+    count = 0
+    for n in w.live():
+        target = _QUANTISED.get(n.op)
+        if target is None or n.domain not in ("", "com.microsoft"):
+            continue
+        n.op = target
+        n.domain = ""
+        n.quantised = True
+        count += 1
+    return count
+
+
+def split_fused_runtime_ops(w: _Work) -> int:
+    """onnxruntime's fused ops that stand for two canonical ops are split:
+    ``SkipLayerNormalization`` → ``Add`` + ``LayerNorm``, ``SkipSimplifiedLayerNormalization`` →
+    ``Add`` + ``RMSNorm``, ``FusedConv``/``FusedGemm`` → ``Conv``/``MatMul`` + their activation."""
+    count = 0
+    for n in w.live():
+        if n.domain != "com.microsoft":
+            continue
+        if n.op in ("SkipLayerNormalization", "SkipSimplifiedLayerNormalization") and len(n.inputs) >= 2:
+            summed = f"{n.outputs[0]}#skip_sum"
+            w.add_node(n, "Add", [n.inputs[0], n.inputs[1]], [summed])
+            norm = "LayerNorm" if n.op == "SkipLayerNormalization" else "RMSNorm"
+            n.op, n.domain = norm, ""
+            w.set_inputs(n, [summed, *n.inputs[2:]])
+            # The optional 4th output is the sum itself.
+            if len(n.outputs) >= 4 and n.outputs[3]:
+                w.rename_uses(n.outputs[3], summed)
+            count += 1
+        elif n.op in ("FusedConv", "FusedGemm"):
+            activation = str(n.attrs.get("activation", ""))
+            n.op, n.domain = ("Conv" if n.op == "FusedConv" else "MatMul"), ""
+            if activation:
+                out = n.outputs[0]
+                inner = f"{out}#pre_activation"
+                n.outputs[0] = inner
+                w.producer[inner] = n
+                act = w.add_node(n, activation, [inner], [out], after=True)
+                w.producer[out] = act
+            count += 1
+    return count
+
+
+_NON_DETERMINISTIC = frozenset({"RandomNormalLike", "RandomUniformLike", "Multinomial", "Bernoulli"})
+_VALUE_PRESERVING = frozenset({"Identity", "Cast", "Reshape", "Squeeze", "Unsqueeze", "Flatten"})
+
+
+def remove_quantisation_plumbing(w: _Work) -> int:
+    """QuantizeLinear/DequantizeLinear (QDQ pairs, weight dequantisation) and DynamicQuantizeLinear are
+    removed; the ops reading their results are flagged ``quantised`` (so a quantised copy reads like
+    its float parent). DynamicQuantizeLinear's scale and zero point become constants."""
+    count = 0
+    for n in w.of_op("QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear"):
+        if not n.inputs or not n.outputs:
+            continue
+        readers = w.consumers(n.outputs[0])
+        data = n.inputs[0]
+        if n.op == "DequantizeLinear":
+            for r in readers:
+                r.quantised = True
+        if n.op == "DynamicQuantizeLinear":
+            for o in n.outputs[1:]:
+                w.mark_const(o)  # scale and zero point: quantisation bookkeeping, not data
+        w.bypass(n)
+        if w.is_const(data):
+            w.mark_const(n.outputs[0])
+        count += 1
+    return count
+
+
+def absorb_integer_rescale(w: _Work) -> int:
+    """After an integer op (``MatMulInteger``/``ConvInteger``, now ``MatMul``/``Conv`` flagged quantised)
+    the rescale tail (``Cast`` to float, ``Mul`` by the constant scale product) is part of the op."""
+    count = 0
+    for n in w.live():
+        if not (n.alive and n.original_op in ("MatMulInteger", "ConvInteger") and n.outputs):
+            continue
+        out = n.outputs[0]
+        group = [n]
+        for _ in range(3):
+            nxt = w.sole_consumer(out)
+            if nxt is None or not (
+                (nxt.op == "Cast" and nxt.attrs.get("to") in (1, 10, 11, 16))
+                or (nxt.op == "Mul" and (o := _other(nxt, out)) is not None and w.is_const(o))
+            ):
+                break
+            group.append(nxt)
+            out = nxt.outputs[0]
+        if len(group) > 1:
+            last = group[-1]
+            w.fuse(group, n.op, n.inputs, last)
+            last.quantised = True
+            count += 1
+    return count
+
+
+def fold_constant_subgraphs(w: _Work) -> int:
+    """Nodes computing only from constants (weight transposes, ``ConstantOfShape`` of a constant shape,
+    a scale's reciprocal) are folded away: their results become constants. Values are carried through
+    value-preserving ops (``Cast``, ``Reshape``, ``Unsqueeze``…) so scalars stay visible."""
+    count = 0
+    queue = [n for n in w.live() if n.inputs]
+    seen: set[int] = set()
+    while queue:
+        n = queue.pop()
+        if not n.alive or id(n) in seen or n.op in _NON_DETERMINISTIC or not n.inputs:
+            continue
+        if not all(w.is_const(t) for t in n.inputs if t):
+            continue
+        if any(o in w.output_set for o in n.outputs) or not any(n.inputs):
+            continue
+        seen.add(id(n))
+        n.alive = False
+        value = w.values.get(n.inputs[0]) if n.op in _VALUE_PRESERVING else None
+        for o in n.outputs:
+            w.mark_const(o, value)
+            queue.extend(w.consumers(o))
+        if n.op == "ConstantOfShape" and n.outputs:
+            _register_filled_tensor(w, n)
+        count += 1
+    return count
+
+
+def _register_filled_tensor(w: _Work, n: _N) -> None:
+    """``ConstantOfShape`` of a known shape is a constant tensor of that shape: recorded as one, so it
+    counts in ``parameter_count`` (the onnx zoo's "light" models store their weights this way)."""
+    shape = w.values.get(n.inputs[0])
+    if shape is None or any(int(d) < 0 for d in shape):
+        return
+    fill = n.attrs.get("value")
+    dtype = "int64" if isinstance(fill, tuple) and fill and isinstance(fill[0], int) else "float"
+    dims = tuple(int(d) for d in shape)
+    w.initializers.append(Initializer(name=n.outputs[0], shape=dims, dtype=dtype))
+    w.shapes[n.outputs[0]] = dims
+    w.dtypes[n.outputs[0]] = dtype
+
+
+# --------------------------------------------------------------------------------------------------
+# Rules: noise
+# --------------------------------------------------------------------------------------------------
+def remove_identity(w: _Work) -> int:
+    """``Identity`` nodes are removed (their readers read the input)."""
+    count = 0
+    for n in w.of_op("Identity"):
+        w.bypass(n)
+        count += 1
+    return count
+
+
+def remove_dropout(w: _Work) -> int:
+    """``Dropout`` is removed (inference graphs: the identity), unless its mask output is used."""
+    count = 0
+    for n in w.of_op("Dropout"):
+        mask = n.outputs[1] if len(n.outputs) > 1 else ""
+        if mask and (w.consumers(mask) or mask in w.output_set):
+            continue
+        w.bypass(n)
+        count += 1
+    return count
+
+
+_DTYPE_OF_TO = {
+    1: "float",
+    2: "uint8",
+    3: "int8",
+    4: "uint16",
+    5: "int16",
+    6: "int32",
+    7: "int64",
+    8: "string",
+    9: "bool",
+    10: "float16",
+    11: "double",
+    12: "uint32",
+    13: "uint64",
+    16: "bfloat16",
+}
+_BOOL_OUT = frozenset(
+    {"Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "Not", "And", "Or", "Xor", "IsNaN", "IsInf"}
+)
+_INT64_OUT = frozenset({"Shape", "Size", "NonZero", "ArgMax", "ArgMin"})
+_SAME_AS_FIRST = frozenset(
+    {
+        "Abs",
+        "Add",
+        "Sub",
+        "Mul",
+        "Div",
+        "Neg",
+        "Pow",
+        "Sqrt",
+        "Exp",
+        "Log",
+        "Erf",
+        "Tanh",
+        "Sigmoid",
+        "Relu",
+        "LeakyRelu",
+        "Elu",
+        "Selu",
+        "Softplus",
+        "Softmax",
+        "LogSoftmax",
+        "HardSigmoid",
+        "HardSwish",
+        "Gelu",
+        "Clip",
+        "Min",
+        "Max",
+        "Reciprocal",
+        "Floor",
+        "Ceil",
+        "Round",
+        "Sin",
+        "Cos",
+        "Sign",
+        "MatMul",
+        "Gemm",
+        "Conv",
+        "ConvTranspose",
+        "BatchNormalization",
+        "LayerNormalization",
+        "InstanceNormalization",
+        "GroupNormalization",
+        "MaxPool",
+        "AveragePool",
+        "GlobalAveragePool",
+        "GlobalMaxPool",
+        "Reshape",
+        "Flatten",
+        "Squeeze",
+        "Unsqueeze",
+        "Transpose",
+        "Concat",
+        "Split",
+        "Slice",
+        "Gather",
+        "GatherElements",
+        "GatherND",
+        "Expand",
+        "Tile",
+        "Pad",
+        "Resize",
+        "Upsample",
+        "ReduceMean",
+        "ReduceSum",
+        "ReduceMax",
+        "ReduceMin",
+        "ReduceProd",
+        "Identity",
+        "Dropout",
+        "CumSum",
+        "Trilu",
+        "Einsum",
+        "DepthToSpace",
+        "SpaceToDepth",
+        "PRelu",
+        "Mod",
+    }
+)
+
+
+def _infer_dtypes(w: _Work) -> None:
+    """Element types where the file leaves them out, in one pass in node order (cheap, partial)."""
+    dtypes = w.dtypes
+    for n in w.nodes:
+        if not n.alive or not n.outputs:
+            continue
+        out = n.outputs[0]
+        if not out or out in dtypes:
+            continue
+        op = n.op
+        if op == "Cast":
+            to = n.attrs.get("to")
+            if isinstance(to, int) and to in _DTYPE_OF_TO:
+                dtypes[out] = _DTYPE_OF_TO[to]
+        elif op in _BOOL_OUT:
+            dtypes[out] = "bool"
+        elif op in _INT64_OUT:
+            dtypes[out] = "int64"
+        elif op in _SAME_AS_FIRST and n.inputs:
+            known = dtypes.get(n.inputs[0])
+            if known is not None:
+                dtypes[out] = known
+        elif op == "Where" and len(n.inputs) > 1:
+            known = dtypes.get(n.inputs[1])
+            if known is not None:
+                dtypes[out] = known
+
+
+def remove_noop_cast(w: _Work) -> int:
+    """``Cast``/``CastLike`` to the type the tensor already has is removed (where the type is known)."""
+    _infer_dtypes(w)
+    count = 0
+    for n in w.of_op("Cast", "CastLike"):
+        if not n.inputs:
+            continue
+        have = w.dtypes.get(n.inputs[0])
+        if n.op == "Cast":
+            to = n.attrs.get("to")
+            want = _DTYPE_OF_TO.get(to) if isinstance(to, int) else None
+        else:
+            want = w.dtypes.get(n.inputs[1]) if len(n.inputs) > 1 else None
+        if have is not None and have == want:
+            w.bypass(n)
+            count += 1
+    return count
+
+
+# Input slots that carry shapes, axes, sizes or indices computed from shapes, not tensor data.
+_SHAPE_SLOTS: dict[str, frozenset[int]] = {
+    "Reshape": frozenset({1}),
+    "Expand": frozenset({1}),
+    "Tile": frozenset({1}),
+    "ConstantOfShape": frozenset({0}),
+    "Slice": frozenset({1, 2, 3, 4}),
+    "Resize": frozenset({1, 2, 3}),
+    "Upsample": frozenset({1}),
+    "Squeeze": frozenset({1}),
+    "Unsqueeze": frozenset({1}),
+    "TopK": frozenset({1}),
+    "Pad": frozenset({1, 3}),
+    "Split": frozenset({1}),
+    "OneHot": frozenset({1}),
+    "Range": frozenset({0, 1, 2}),
+    "Trilu": frozenset({1}),
+    "CumSum": frozenset({1}),
+    "Shape": frozenset({0}),
+    "Size": frozenset({0}),
+    "EyeLike": frozenset({0}),
+    "NonMaxSuppression": frozenset({2, 3, 4}),
+    **{op: frozenset({1}) for op in _AXES_INPUT if op.startswith("Reduce")},
+}
+
+
+def fold_shape_plumbing(w: _Work) -> int:
+    """Pure shape computations are removed: a node is plumbing when every use of its results is a
+    shape input (``Reshape``'s shape, ``Slice``'s starts, ``Expand``'s shape, ``Range``'s bounds, …)
+    or an input of another plumbing node. TorchScript and dynamo exports differ most here; the data
+    path (what signatures match) stays. Iterative least fixed point, O(edges)."""
+    pending: dict[int, int] = {}
+    plumbing: list[_N] = []
+    live = w.live()
+    for n in live:
+        if not n.outputs or any(o in w.output_set for o in n.outputs):
+            pending[id(n)] = -1  # never
+            continue
+        uses = 0
+        data_uses = 0
+        for o in n.outputs:
+            if not o:
+                continue
+            for c in w.consumers(o):
+                slots = _SHAPE_SLOTS.get(c.op, frozenset())
+                for k, t in enumerate(c.inputs):
+                    if t == o:
+                        uses += 1
+                        if k not in slots:
+                            data_uses += 1
+        if uses == 0:
+            pending[id(n)] = -1  # dead code is another rule's business
+            continue
+        pending[id(n)] = data_uses
+        if data_uses == 0:
+            plumbing.append(n)
+    removed: set[int] = set()
+    queue = list(plumbing)
+    while queue:
+        n = queue.pop()
+        if id(n) in removed:
+            continue
+        removed.add(id(n))
+        slots = _SHAPE_SLOTS.get(n.op, frozenset())
+        for k, t in enumerate(n.inputs):
+            if k in slots or not t:
+                continue  # that use was never counted as data
+            p = w.producer_of(t)
+            if p is None or pending.get(id(p), -1) <= 0:
+                continue
+            pending[id(p)] -= 1
+            if pending[id(p)] == 0:
+                queue.append(p)
+    for n in live:
+        if id(n) in removed:
+            n.alive = False
+            for o in n.outputs:
+                w.mark_const(o)
+    return len(removed)
+
+
+def remove_dead_nodes(w: _Work) -> int:
+    """Nodes whose results nobody reads (and that are not graph outputs) are removed, transitively."""
+    if not w.outputs:
+        return 0
+    count = 0
+    queue = w.live()
+    while queue:
+        n = queue.pop()
+        if not n.alive or not n.outputs:
+            continue
+        if any(o in w.output_set or w.consumers(o) for o in n.outputs if o):
+            continue
+        n.alive = False
+        count += 1
+        for t in n.inputs:
+            p = w.producer_of(t)
+            if p is not None:
+                queue.append(p)
+    return count
+
+
+def remove_batchnorm_after_conv(w: _Work) -> int:
+    """``BatchNormalization`` right after a ``Conv`` is dropped: fused exports fold it into the
+    convolution's weights, so Conv+BN and Conv must read alike. A BatchNorm elsewhere stays."""
+    count = 0
+    for n in w.of_op("BatchNormalization"):
+        if not n.inputs:
+            continue
+        p = w.producer_of(n.inputs[0])
+        if p is None or p.op not in ("Conv", "ConvTranspose") or w.sole_consumer(n.inputs[0]) is not n:
+            continue
+        if len(n.outputs) > 1 and any(w.consumers(o) for o in n.outputs[1:] if o):
+            continue  # training-mode outputs in use
+        p.merged.extend(n.merged)
+        w.bypass(n)
+        count += 1
+    return count
+
+
+_AFFINE_HOSTS = {
+    "Add": frozenset({"MatMul", "Conv", "ConvTranspose", "BatchNormalization"}),
+    "Mul": frozenset({"Conv", "ConvTranspose", "BatchNormalization"}),
+}
+
+
+def absorb_constant_affine(w: _Work) -> int:
+    """An ``Add`` of a constant right after ``MatMul``/``Conv``/``ConvTranspose``/``BatchNormalization``
+    is that op's bias, and a ``Mul`` by a constant right after a convolution or batch norm its
+    per-channel scale (Caffe's BatchNorm + Scale, folded batch norms): absorbed, so ``Gemm``,
+    ``MatMul``+``Add`` and ``Conv``+``Add`` (TensorFlow exports) read alike. A ``Mul`` after ``MatMul``
+    stays: that is attention's scaling."""
+    count = 0
+    for n in w.of_op("Add", "Mul"):
+        if len(n.inputs) != 2 or not n.alive:
+            continue
+        hosts = _AFFINE_HOSTS[n.op]
+        for k in (0, 1):
+            x, b = n.inputs[k], n.inputs[1 - k]
+            p = w.producer_of(x)
+            if p is None or p.op not in hosts or not w.is_const(b):
+                continue
+            if w.sole_consumer(x) is not n or w.is_const(x):
+                continue
+            w.fuse([p, n], p.op, [*p.inputs, b], n)
+            count += 1
+            break
+    return count
+
+
+def collapse_reshapes(w: _Work) -> int:
+    """A ``Reshape`` of a ``Reshape`` (``Flatten``, ``view`` chains) is one ``Reshape``."""
+    count = 0
+    for n in w.of_op("Reshape"):
+        if not n.alive or not n.inputs:
+            continue
+        p = w.producer_of(n.inputs[0])
+        if p is None or p is n or p.op != "Reshape" or w.sole_consumer(n.inputs[0]) is not n:
+            continue
+        w.fuse([p, n], "Reshape", [p.inputs[0], *n.inputs[1:]], n)
+        count += 1
+    return count
+
+
+# --------------------------------------------------------------------------------------------------
+# Rules: activations
+# --------------------------------------------------------------------------------------------------
+def _clip_bounds(w: _Work, n: _N) -> tuple[float | None, float | None, bool]:
+    """(min, max, known): bounds from attributes (opset < 11) or constant inputs (opset ≥ 11)."""
+    lo: float | None = None
+    hi: float | None = None
+    if "min" in n.attrs or "max" in n.attrs:
+        lo = float(n.attrs["min"]) if "min" in n.attrs else None
+        hi = float(n.attrs["max"]) if "max" in n.attrs else None
+    for k in (1, 2):
+        if len(n.inputs) > k and n.inputs[k]:
+            v = w.scalar(n.inputs[k])
+            if v is None:
+                return None, None, False
+            if k == 1:
+                lo = v
+            else:
+                hi = v
+    return lo, hi, True
+
+
+def canonical_clip(w: _Work) -> int:
+    """``Clip(0, 6)`` → ``Relu6``; ``Clip(0, ∞)`` → ``Relu``; in attribute (opset < 11) or input form."""
+    count = 0
+    for n in w.of_op("Clip"):
+        lo, hi, known = _clip_bounds(w, n)
+        if not known or not _close(lo, 0.0):
+            continue
+        if _close(hi, 6.0):
+            n.op = "Relu6"
+        elif hi is None or math.isinf(hi) or hi > 3.0e38:
+            n.op = "Relu"
+        else:
+            continue
+        n.attrs = {}
+        w.set_inputs(n, n.inputs[:1])
+        count += 1
+    return count
+
+
+def _product_chain(
+    w: _Work, start: str, x: str | None, factor: float, group: list[_N]
+) -> tuple[_N, list[_N]] | None:
+    """Follow ``start`` through single-reader ``Mul``/``Div`` nodes until the factors met are ``x``
+    (unless None) and constants whose product is ``factor``. A non-constant factor that is itself a
+    private ``Mul(x, c)`` counts as x and c. Returns the last node and the nodes walked."""
+    walked: list[_N] = []
+    t = start
+    have_x = x is None
+    product = 1.0
+    for _ in range(_MAX_WALK):
+        if have_x and _close(product, factor):
+            return (walked[-1], walked) if walked else None
+        n = w.sole_consumer(t)
+        if n is None or n in walked or n in group or n.op not in ("Mul", "Div") or not n.outputs:
+            return None
+        o = _other(n, t)
+        if o is None:
+            return None
+        if n.op == "Div" and n.inputs[0] != t:
+            return None
+        c = w.scalar(o) if w.is_const(o) else None
+        if c is not None:
+            if n.op == "Div":
+                if c == 0:
+                    return None
+                c = 1.0 / c
+            product *= c
+        elif n.op == "Mul" and not have_x and o == x:
+            have_x = True
+        elif n.op == "Mul" and not have_x and x is not None:
+            q = w.producer_of(o)
+            if q is None or q.op != "Mul" or q in walked or w.sole_consumer(o) is not n:
+                return None
+            qo = _other(q, x)
+            qc = w.scalar(qo) if qo is not None and w.is_const(qo) else None
+            if qc is None:
+                return None
+            have_x = True
+            product *= qc
+            walked.append(q)
+        else:
+            return None
+        walked.append(n)
+        t = n.outputs[0]
+    return None
+
+
+def fuse_hard_activations(w: _Work) -> int:
+    """``HardSigmoid`` and ``HardSwish`` in all their spellings:
+    ``Clip(x+3, 0, 6)/6`` (after ``canonical_clip``: ``Relu6(x+3)/6``) → ``HardSigmoid``;
+    ``x·HardSigmoid(x)`` and ``x·Relu6(x+3)/6`` → ``HardSwish``."""
+    count = 0
+    for r in w.of_op("Relu6"):
+        if not r.alive or not r.inputs:
+            continue
+        add = w.producer_of(r.inputs[0])
+        if add is None or add.op != "Add" or w.sole_consumer(r.inputs[0]) is not r:
+            continue
+        x = next((t for t in add.inputs if not w.is_const(t)), None)
+        three = _other(add, x) if x is not None else None
+        if x is None or three is None or not _close(w.scalar(three), 3.0):
+            continue
+        swish = _product_chain(w, r.outputs[0], x, 1.0 / 6.0, [add, r])
+        if swish is not None:
+            last, walked = swish
+            w.fuse([add, r, *walked], "HardSwish", [x], last)
+            count += 1
+            continue
+        sigmoid = _product_chain(w, r.outputs[0], None, 1.0 / 6.0, [add, r])
+        if sigmoid is not None:
+            last, walked = sigmoid
+            w.fuse([add, r, *walked], "HardSigmoid", [x], last)
+            count += 1
+    for h in w.of_op("HardSigmoid"):
+        if not h.alive or not h.inputs or not h.outputs:
+            continue
+        alpha = float(h.attrs.get("alpha", 0.2))
+        beta = float(h.attrs.get("beta", 0.5))
+        if not (_close(alpha, 1.0 / 6.0) and _close(beta, 0.5)):
+            continue
+        x = h.inputs[0]
+        m = w.sole_consumer(h.outputs[0])
+        if m is not None and m.op == "Mul" and _other(m, h.outputs[0]) == x:
+            w.fuse([h, m], "HardSwish", [x], m)
+            count += 1
+    return count
+
+
+def fuse_sigmoid_gates(w: _Work) -> int:
+    """``x·Sigmoid(x)`` → ``SiLU``; ``x·Sigmoid(1.702·x)`` → ``QuickGelu``; ``Swish`` → ``SiLU``;
+    ``x·Tanh(Softplus(x))`` → ``Mish``."""
+    count = 0
+    for s in w.of_op("Swish"):
+        if _close(float(s.attrs.get("alpha", 1.0)), 1.0):
+            s.op, s.attrs = "SiLU", {}
+            count += 1
+    for s in w.of_op("Sigmoid", "Tanh"):
+        if not s.alive or not s.inputs or not s.outputs:
+            continue
+        u = s.inputs[0]
+        m = w.sole_consumer(s.outputs[0])
+        if m is None or m.op != "Mul":
+            continue
+        x = _other(m, s.outputs[0])
+        if x is None:
+            continue
+        if s.op == "Sigmoid" and u == x:
+            w.fuse([s, m], "SiLU", [x], m)
+            count += 1
+            continue
+        inner = w.producer_of(u)
+        if inner is None or w.sole_consumer(u) is not s:
+            continue
+        if s.op == "Sigmoid" and inner.op == "Mul" and _other(inner, x) is not None:
+            c = _other(inner, x)
+            if c is not None and _close(w.scalar(c), 1.702):
+                w.fuse([inner, s, m], "QuickGelu", [x], m)
+                count += 1
+        elif s.op == "Tanh" and inner.op == "Softplus" and inner.inputs[:1] == [x]:
+            w.fuse([inner, s, m], "Mish", [x], m)
+            count += 1
+    return count
+
+
+_POLY_OPS = frozenset({"Mul", "Add", "Pow", "Div"})
+
+
+def _polynomial_of(w: _Work, root: str, owner: _N) -> tuple[str, list[_N], list[float]] | None:
+    """When ``root`` is a private polynomial of one tensor x (Mul/Add/Pow/Div of x and constants),
+    return x, the nodes computing it and the constants used."""
+    nodes: list[_N] = []
+    consts: list[float] = []
+    leaf: str | None = None
+    stack = [root]
+    members: list[_N] = [owner]
+    steps = 0
+    while stack:
+        steps += 1
+        if steps > _MAX_WALK:
+            return None
+        t = stack.pop()
+        if w.is_const(t):
+            v = w.scalar(t)
+            if v is None:
+                return None
+            consts.append(v)
+            continue
+        p = w.producer_of(t)
+        if p is not None and p.op in _POLY_OPS and p not in nodes and w.private(t, members):
+            nodes.append(p)
+            members.append(p)
+            stack.extend(p.inputs)
+            continue
+        if leaf is None:
+            leaf = t
+        elif leaf != t:
+            return None
+    if leaf is None:
+        return None
+    return leaf, nodes, consts
+
+
+def _erf_argument(w: _Work, e: _N) -> tuple[str, _N] | None:
+    """For ``Erf(x/√2)`` (``Div(x, 1.414)`` or ``Mul(x, 0.7071)``): x and the scaling node."""
+    p = w.producer_of(e.inputs[0])
+    if p is None or w.sole_consumer(e.inputs[0]) is not e or len(p.inputs) != 2:
+        return None
+    for k in (0, 1):
+        x, c = p.inputs[k], p.inputs[1 - k]
+        v = w.scalar(c) if w.is_const(c) else None
+        if v is None or w.is_const(x):
+            continue
+        if p.op == "Div" and k == 0 and _close(v, math.sqrt(2.0)):
+            return x, p
+        if p.op == "Mul" and _close(v, math.sqrt(0.5)):
+            return x, p
+    return None
+
+
+def fuse_gelu(w: _Work) -> int:
+    """Gelu's decompositions → ``Gelu``: erf form ``x·0.5·(1+Erf(x/√2))`` and tanh form
+    ``0.5·x·(1+Tanh(√(2/π)·(x+0.044715·x³)))``, with the factors in any order or grouping."""
+    count = 0
+    for e in w.of_op("Erf", "Tanh"):
+        if not e.alive or not e.inputs or not e.outputs:
+            continue
+        head: list[_N]
+        if e.op == "Erf":
+            arg = _erf_argument(w, e)
+            if arg is None:
+                continue
+            x, scale = arg
+            head = [scale]
+        else:
+            poly = _polynomial_of(w, e.inputs[0], e)
+            if poly is None:
+                continue
+            x, head, consts = poly
+            if not any(_close(c, 0.044715) or _close(c, 0.044715 * math.sqrt(2 / math.pi)) for c in consts):
+                continue
+        add = w.sole_consumer(e.outputs[0])
+        if add is None or add.op != "Add" or not _close(w.scalar(_other(add, e.outputs[0]) or ""), 1.0):
+            continue
+        chain = _product_chain(w, add.outputs[0], x, 0.5, [*head, e, add])
+        if chain is None:
+            continue
+        last, walked = chain
+        w.fuse([*head, e, add, *walked], "Gelu", [x], last)
+        count += 1
+    return count
+
+
+# --------------------------------------------------------------------------------------------------
+# Rules: normalisation layers
+# --------------------------------------------------------------------------------------------------
+def _square_of(w: _Work, t: str, group: list[_N]) -> _N | None:
+    """The private node computing t² (``Pow(t, 2)`` or ``Mul(t, t)``) among t's readers."""
+    for c in w.consumers(t):
+        if c in group or not c.outputs:
+            continue
+        if c.op == "Pow" and c.inputs[0] == t and len(c.inputs) > 1 and _close(w.scalar(c.inputs[1]), 2.0):
+            return c
+        if c.op == "Mul" and len(c.inputs) == 2 and c.inputs[0] == c.inputs[1] == t:
+            return c
+    return None
+
+
+def _inverse_sqrt_times(w: _Work, var: str, x: str, group: list[_N]) -> tuple[_N, list[_N], str] | None:
+    """From ``var`` (mean of squares): ``Add(eps)`` then x / sqrt(·) in any spelling (Sqrt+Div,
+    Sqrt+Reciprocal+Mul, Div(1, Sqrt)+Mul, Pow(-0.5)+Mul). Returns the last node, the nodes, and eps."""
+    a = w.sole_consumer(var)
+    if a is None or a.op != "Add":
+        return None
+    eps_name = _other(a, var)
+    if eps_name is None or w.scalar(eps_name) is None:
+        return None
+    walked = [a]
+    t = a.outputs[0]
+    s = w.sole_consumer(t)
+    if s is None:
+        return None
+    if s.op == "Pow" and len(s.inputs) > 1 and _close(w.scalar(s.inputs[1]), -0.5):
+        walked.append(s)
+        inv = s.outputs[0]
+    elif s.op == "Sqrt":
+        walked.append(s)
+        st = s.outputs[0]
+        d = w.sole_consumer(st)
+        if d is None:
+            # Div(x, sqrt) may share sqrt with nothing else; look among readers
+            return None
+        if d.op == "Div" and d.inputs == [x, st]:
+            walked.append(d)
+            return d, walked, eps_name
+        one_over = d.op == "Div" and d.inputs[1] == st and _close(w.scalar(d.inputs[0]), 1.0)
+        if d.op != "Reciprocal" and not one_over:
+            return None
+        walked.append(d)
+        inv = d.outputs[0]
+    else:
+        return None
+    m = w.sole_consumer(inv)
+    if m is None or m.op != "Mul" or _other(m, inv) != x:
+        return None
+    walked.append(m)
+    return m, walked, eps_name
+
+
+def _affine_tail(w: _Work, t: str, ops: tuple[str, ...]) -> tuple[list[_N], list[str]]:
+    """Optional ``Mul(·, γ)`` then ``Add(·, β)`` by constants (``ops`` says which may follow),
+    allowing one ``Cast`` before them (LLaMA casts back to the input type before the weight)."""
+    walked: list[_N] = []
+    params: list[str] = []
+    for op in ops:
+        n = w.sole_consumer(t)
+        if n is not None and n.op == "Cast" and op == "Mul" and not walked:
+            after = w.sole_consumer(n.outputs[0])
+            if after is not None and after.op == "Mul":
+                o = _other(after, n.outputs[0])
+                if o is not None and w.is_const(o):
+                    walked.extend([n, after])
+                    params.append(o)
+                    t = after.outputs[0]
+                    continue
+        if n is None or n.op != op:
+            break
+        o = _other(n, t)
+        if o is None or not w.is_const(o):
+            break
+        walked.append(n)
+        params.append(o)
+        t = n.outputs[0]
+    return walked, params
+
+
+def fuse_layernorm(w: _Work) -> int:
+    """``ReduceMean/Sub/Pow/ReduceMean/Add/Sqrt/Div`` (optionally ``·γ + β``) → ``LayerNorm``."""
+    count = 0
+    for sub in w.of_op("Sub"):
+        if not sub.alive or len(sub.inputs) != 2:
+            continue
+        x, mean_t = sub.inputs
+        mean = w.producer_of(mean_t)
+        if mean is None or mean.op != "ReduceMean" or mean.inputs[:1] != [x]:
+            continue
+        if w.sole_consumer(mean_t) is not sub:
+            continue
+        d = sub.outputs[0]
+        group = [mean, sub]
+        sq = _square_of(w, d, group)
+        if sq is None:
+            continue
+        var = w.sole_consumer(sq.outputs[0])
+        if var is None or var.op != "ReduceMean":
+            continue
+        group += [sq, var]
+        tail = _inverse_sqrt_times(w, var.outputs[0], d, group)
+        if tail is None:
+            continue
+        last, walked, _eps = tail
+        group += walked
+        if not w.private(d, group):
+            continue
+        affine, params = _affine_tail(w, last.outputs[0], ("Mul", "Add"))
+        group += affine
+        w.fuse(group, "LayerNorm", [x, *params], group[-1])
+        count += 1
+    return count
+
+
+def fuse_rmsnorm(w: _Work) -> int:
+    """``x·rsqrt(mean(x²)+eps)`` (Pow or Mul for the square; Sqrt with Div or Reciprocal, or Pow(-0.5))
+    optionally times a weight → ``RMSNorm`` (LLaMA, T5, Mistral…)."""
+    count = 0
+    for r in w.of_op("ReduceMean"):
+        if not r.alive or not r.inputs:
+            continue
+        sq = w.producer_of(r.inputs[0])
+        if sq is None or w.sole_consumer(r.inputs[0]) is not r:
+            continue
+        squared = sq.op == "Pow" and len(sq.inputs) > 1 and _close(w.scalar(sq.inputs[1]), 2.0)
+        if not squared and not (sq.op == "Mul" and len(sq.inputs) == 2 and sq.inputs[0] == sq.inputs[1]):
+            continue
+        x = sq.inputs[0]
+        group = [sq, r]
+        tail = _inverse_sqrt_times(w, r.outputs[0], x, group)
+        if tail is None:
+            continue
+        last, walked, _eps = tail
+        group += walked
+        affine, params = _affine_tail(w, last.outputs[0], ("Mul",))
+        group += affine
+        w.fuse(group, "RMSNorm", [x, *params], group[-1])
+        count += 1
+    return count
+
+
+# --------------------------------------------------------------------------------------------------
+# The pipeline
+# --------------------------------------------------------------------------------------------------
+Rule = Callable[[_Work], int]
+
+RULES: tuple[Rule, ...] = (
+    fold_constant_nodes,
+    canonical_op_names,
+    map_quantised_ops,
+    split_fused_runtime_ops,
+    remove_quantisation_plumbing,
+    fold_constant_subgraphs,
+    absorb_integer_rescale,
+    remove_identity,
+    remove_dropout,
+    remove_noop_cast,
+    fold_shape_plumbing,
+    remove_batchnorm_after_conv,
+    window_attributes,
+    canonical_clip,
+    fuse_hard_activations,
+    fuse_sigmoid_gates,
+    fuse_gelu,
+    fuse_layernorm,
+    fuse_rmsnorm,
+    absorb_constant_affine,
+    collapse_reshapes,
+    remove_dead_nodes,
+)
+
+
+def normalise(graph: ModelGraph, rules: Iterable[Rule] = RULES) -> ModelGraph:
+    """The canonical form of a raw graph: ``rules`` applied in order (default: all, see ``RULES``).
+
+    Returns a new ``ModelGraph``; ``normalisation`` counts how often each rule fired and
+    ``nodes_before_normalisation`` keeps the raw node count.
+    """
+    w = _Work(graph)
+    for rule in rules:
+        fired = rule(w)
+        if fired:
+            w.fired[rule.__name__] += fired
+    return w.result()
