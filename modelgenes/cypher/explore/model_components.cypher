@@ -1,0 +1,6 @@
+// question: What are a model's components, in data-flow order?
+// param model: string: the model's id (sha256)
+// columns: index, family, nodes, firstNode, lastNode
+MATCH (:Model {id: $model})-[:HAS_COMPONENT]->(c:Component)
+RETURN c.index AS index, c.family AS family, c.nodes AS nodes, c.firstNode AS firstNode, c.lastNode AS lastNode
+ORDER BY index

@@ -1,0 +1,10 @@
+// question: From which models does a model derive, directly or through a chain (nearest first)?
+// param model: string: the model's id (sha256)
+// param maxDepth: integer: follow at most this many DERIVED_FROM edges (1 to 8 are searched)
+// columns: ancestor, name, hubId, depth, relations, chain
+MATCH p = (m:Model {id: $model})-[:DERIVED_FROM*1..8]->(a:Model)
+WHERE length(p) <= $maxDepth
+RETURN a.id AS ancestor, a.name AS name, a.hubId AS hubId, length(p) AS depth,
+       [r IN relationships(p) | r.relation] AS relations,
+       [n IN nodes(p) | n.name] AS chain
+ORDER BY depth, name

@@ -1,0 +1,10 @@
+// question: Which models derive from a model, directly or through a chain (nearest first)?
+// param model: string: the model's id (sha256)
+// param maxDepth: integer: follow at most this many DERIVED_FROM edges (1 to 8 are searched)
+// columns: descendant, name, hubId, depth, relations, chain
+MATCH p = (d:Model)-[:DERIVED_FROM*1..8]->(m:Model {id: $model})
+WHERE length(p) <= $maxDepth
+RETURN d.id AS descendant, d.name AS name, d.hubId AS hubId, length(p) AS depth,
+       [r IN relationships(p) | r.relation] AS relations,
+       [n IN nodes(p) | n.name] AS chain
+ORDER BY depth, name
