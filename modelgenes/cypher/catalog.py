@@ -4,7 +4,7 @@ Each file under ``modelgenes/cypher/<group>/<name>.cypher`` starts with a header
 
     // question: Which models does the store hold for a family?
     // param family: string: the family name, e.g. "bert"
-    // param limit: integer: at most this many rows
+    // param limit: integer = 20: at most this many rows (a default makes the parameter optional)
     // columns: model, name, score
 
 followed by one statement. The query's name is ``<group>/<name>``; ``question`` and ``columns`` are
@@ -14,11 +14,14 @@ declared one used). Values always reach the store as parameters.
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from modelgenes.errors import QueryError
 
@@ -26,8 +29,10 @@ __all__ = ["NamedQuery", "Param", "all_queries", "get_query", "parse_query"]
 
 _PARAM_USE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _HEADER = re.compile(r"^//\s*(question|param|columns)\b\s*(.*)$")
-_PARAM_DECL = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*:\s*([A-Za-z_\[\]]+)\s*:\s*(.+)$")
-PARAM_TYPES = ("string", "integer", "float", "boolean", "list", "map", "list[string]")
+_PARAM_DECL = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*:\s*([A-Za-z_\[\]]+)\s*(?:=\s*([^:]+?)\s*)?:\s*(.+)$")
+# "model" is a string holding a model id; the CLI resolves what the user typed (path, sha256 prefix,
+# hub id, name) to that id before the query runs.
+PARAM_TYPES = ("string", "model", "integer", "float", "boolean", "list", "map", "list[string]")
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,28 @@ class Param:
     name: str
     type: str
     description: str
+    default: str | None = None  # as written in the header; None means required
+
+    def coerce(self, raw: str) -> Any:
+        """Turn a command-line string into this parameter's type; ValueError when it does not fit."""
+        if self.type == "integer":
+            return int(raw)
+        if self.type == "float":
+            return float(raw)
+        if self.type == "boolean":
+            if raw.lower() in ("true", "yes", "1"):
+                return True
+            if raw.lower() in ("false", "no", "0"):
+                return False
+            raise ValueError(f"not a boolean: {raw!r}")
+        if self.type in ("list", "list[string]", "map"):
+            value = json.loads(raw) if raw.strip().startswith(("[", "{")) else None
+            if value is None and self.type != "map":
+                return [part.strip() for part in raw.split(",") if part.strip()]
+            if self.type == "map" and not isinstance(value, dict):
+                raise ValueError(f"not a JSON object: {raw!r}")
+            return value
+        return raw
 
 
 @dataclass(frozen=True)
@@ -47,6 +74,28 @@ class NamedQuery:
 
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
+
+    def bind(self, raw: Mapping[str, str]) -> dict[str, Any]:
+        """Typed parameters from ``name -> text`` (command-line values), defaults filled in.
+
+        ``QueryError`` names an unknown, missing or ill-typed parameter.
+        """
+        unknown = sorted(set(raw) - {p.name for p in self.params})
+        if unknown:
+            known = ", ".join(p.name for p in self.params) or "none"
+            raise QueryError(
+                self.name, f"unknown parameter(s) {', '.join(unknown)}; this query takes: {known}"
+            )
+        bound: dict[str, Any] = {}
+        for p in self.params:
+            text = raw.get(p.name, p.default)
+            if text is None:
+                raise QueryError(self.name, f"missing parameter {p.name} ({p.type}: {p.description})")
+            try:
+                bound[p.name] = p.coerce(text)
+            except ValueError as e:
+                raise QueryError(self.name, f"parameter {p.name} wants {p.type}: {e}") from e
+        return bound
 
 
 def parse_query(name: str, source: str) -> NamedQuery:
@@ -69,7 +118,7 @@ def parse_query(name: str, source: str) -> NamedQuery:
                 decl = _PARAM_DECL.match(value)
                 if not decl or decl.group(2) not in PARAM_TYPES:
                     raise QueryError(name, f"bad param line {value!r}: want 'name: type: description'")
-                params.append(Param(decl.group(1), decl.group(2), decl.group(3).strip()))
+                params.append(Param(decl.group(1), decl.group(2), decl.group(4).strip(), decl.group(3)))
             continue
         if in_header and (stripped.startswith("//") or not stripped):
             continue

@@ -107,7 +107,9 @@ def model_row(record: ModelRecord, path: str, ingested_at: str) -> dict[str, Any
             }
             for m in record.matches
         ],
-        "families": [{"name": f.name, "score": f.score, "evidence": list(f.evidence)} for f in record.families],
+        "families": [
+            {"name": f.name, "score": f.score, "evidence": list(f.evidence)} for f in record.families
+        ],
         "components": [
             {"index": c.index, "family": c.family, "first": c.first, "last": c.last, "nodes": c.nodes}
             for c in record.components
@@ -153,10 +155,17 @@ def write_records(
     return written, failures
 
 
-def sync_library(store: GraphStore, families: Iterable[FamilyRow], signatures: Iterable[SignatureRow]) -> None:
+def sync_library(
+    store: GraphStore, families: Iterable[FamilyRow], signatures: Iterable[SignatureRow]
+) -> None:
     """Store the families (with curated VARIANT_OF) and the signature library."""
     family_rows = [
-        {"name": f.name, "modality": f.modality, "displayName": f.display_name or f.name, "variantOf": list(f.variant_of)}
+        {
+            "name": f.name,
+            "modality": f.modality,
+            "displayName": f.display_name or f.name,
+            "variantOf": list(f.variant_of),
+        }
         for f in families
     ]
     signature_rows = [
@@ -173,7 +182,9 @@ def start_batch(store: GraphStore, batch_id: str, source: str, started_at: str) 
     _run(store, "write/start_batch", {"batchId": batch_id, "source": source, "startedAt": started_at})
 
 
-def finish_batch(store: GraphStore, batch_id: str, finished_at: str, *, ok: int, unchanged: int, failed: int) -> None:
+def finish_batch(
+    store: GraphStore, batch_id: str, finished_at: str, *, ok: int, unchanged: int, failed: int
+) -> None:
     _run(
         store,
         "write/finish_batch",

@@ -20,6 +20,7 @@ _SAMPLE_VALUES: dict[str, Any] = {
     "boolean": True,
     "list": ["x"],
     "list[string]": ["x"],
+    "model": "0" * 64,
     "map": {"k": "v"},
 }
 

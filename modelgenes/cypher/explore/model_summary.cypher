@@ -1,5 +1,5 @@
 // question: What does the store know about one model: identity, metadata, families, license, publisher, datasets?
-// param model: string: the model's id (sha256)
+// param model: model: the model (its sha256 id; the CLI resolves a path, sha256 prefix, hub id or name)
 // columns: model, name, hubId, format, producer, opset, params, archHash, task, families, licenses, publishers, datasets, paths
 MATCH (m:Model {id: $model})
 RETURN m.id AS model, m.name AS name, m.hubId AS hubId, m.format AS format, m.producer AS producer,

@@ -1,6 +1,6 @@
 // question: From which models does a model derive, directly or through a chain (nearest first)?
-// param model: string: the model's id (sha256)
-// param maxDepth: integer: follow at most this many DERIVED_FROM edges (1 to 8 are searched)
+// param model: model: the model (its sha256 id; the CLI resolves a path, sha256 prefix, hub id or name)
+// param maxDepth: integer = 8: follow at most this many DERIVED_FROM edges (1 to 8 are searched)
 // columns: ancestor, name, hubId, depth, relations, chain
 MATCH p = (m:Model {id: $model})-[:DERIVED_FROM*1..8]->(a:Model)
 WHERE length(p) <= $maxDepth

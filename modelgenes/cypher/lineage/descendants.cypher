@@ -1,6 +1,6 @@
 // question: Which models derive from a model, directly or through a chain (nearest first)?
-// param model: string: the model's id (sha256)
-// param maxDepth: integer: follow at most this many DERIVED_FROM edges (1 to 8 are searched)
+// param model: model: the model (its sha256 id; the CLI resolves a path, sha256 prefix, hub id or name)
+// param maxDepth: integer = 8: follow at most this many DERIVED_FROM edges (1 to 8 are searched)
 // columns: descendant, name, hubId, depth, relations, chain
 MATCH p = (d:Model)-[:DERIVED_FROM*1..8]->(m:Model {id: $model})
 WHERE length(p) <= $maxDepth

@@ -1,6 +1,6 @@
 // question: How are two models related by derivation: the shortest chain of DERIVED_FROM edges between them, in either direction?
-// param from: string: the first model's id (sha256)
-// param to: string: the second model's id (sha256)
+// param from: model: the first model
+// param to: model: the second model
 // columns: length, models, names, relations, directions
 MATCH p = (a:Model {id: $from})-[:DERIVED_FROM*1..8]-(b:Model {id: $to})
 WITH p, length(p) AS hops, nodes(p) AS ns

@@ -1,6 +1,6 @@
 // question: Which families are related to a family, because their models match the same broad signatures (attention, FFN, ...)? Similarity is the Jaccard index of the two families' broad-signature sets.
 // param family: string: the family name, e.g. "bert"
-// param minSimilarity: float: keep families at least this similar (0 to 1; 0.5 is a good default)
+// param minSimilarity: float = 0.5: keep families at least this similar (0 to 1; 0.5 is a good default)
 // columns: family, similarity, shared, onlyHere, onlyThere, curated
 MATCH (f:Family {name: $family})<-[:IDENTIFIED_AS]-(:Model)-[:HAS_MATCH]->(:Match)-[:OF]->(s:Signature {specificity: 'broad'})
 WITH f, collect(DISTINCT s.id) AS mine

@@ -1,6 +1,6 @@
 // question: Which stored models are most like a model: same architecture hash, and the share of signatures they match in common?
-// param model: string: the model's id (sha256)
-// param limit: integer: at most this many models
+// param model: model: the model (its sha256 id; the CLI resolves a path, sha256 prefix, hub id or name)
+// param limit: integer = 20: at most this many models
 // columns: model, name, sameArchitecture, similarity, shared
 MATCH (m:Model {id: $model})-[:HAS_MATCH]->(:Match)-[:OF]->(s:Signature)
 WITH m, collect(DISTINCT s.id) AS mine
