@@ -358,31 +358,33 @@ _OP_ALIASES: dict[tuple[str, str], str] = {
 # in so that files stating them and files leaving them out read alike.
 _WINDOW_OPS = frozenset({"Conv", "ConvTranspose", "MaxPool", "AveragePool", "LpPool"})
 
-# Quantised ops and their float counterparts.
-_QUANTISED: dict[str, str] = {
-    "ConvInteger": "Conv",
-    "QLinearConv": "Conv",
-    "MatMulInteger": "MatMul",
-    "QLinearMatMul": "MatMul",
-    "DynamicQuantizeMatMul": "MatMul",
-    "MatMulIntegerToFloat": "MatMul",
-    "MatMulNBits": "MatMul",
-    "MatMulBnb4": "MatMul",
-    "QGemm": "MatMul",
-    "QLinearAdd": "Add",
-    "QLinearMul": "Mul",
-    "QLinearSigmoid": "Sigmoid",
-    "QLinearLeakyRelu": "LeakyRelu",
-    "QLinearSoftmax": "Softmax",
-    "QLinearConcat": "Concat",
-    "QLinearGlobalAveragePool": "GlobalAveragePool",
-    "QLinearAveragePool": "AveragePool",
-    "QLinearReduceMean": "ReduceMean",
-    "QLinearWhere": "Where",
-    "QAttention": "Attention",
-    "DynamicQuantizeLSTM": "LSTM",
-    "GatherBlockQuantized": "Gather",
+# Quantised ops: their float counterpart and which inputs are the float op's inputs, in its order
+# (scales and zero points dropped; ``None`` keeps them all).
+_QUANTISED: dict[str, tuple[str, tuple[int, ...] | None]] = {
+    "ConvInteger": ("Conv", (0, 1)),
+    "QLinearConv": ("Conv", (0, 3, 8)),
+    "MatMulInteger": ("MatMul", (0, 1)),
+    "QLinearMatMul": ("MatMul", (0, 3)),
+    "DynamicQuantizeMatMul": ("MatMul", (0, 1, 4)),
+    "MatMulIntegerToFloat": ("MatMul", (0, 1, 6)),
+    "MatMulNBits": ("MatMul", (0, 1, 5)),
+    "MatMulBnb4": ("MatMul", (0, 1)),
+    "QGemm": ("MatMul", (0, 3, 6)),
+    "QLinearAdd": ("Add", (0, 3)),
+    "QLinearMul": ("Mul", (0, 3)),
+    "QLinearSigmoid": ("Sigmoid", (0,)),
+    "QLinearLeakyRelu": ("LeakyRelu", (0,)),
+    "QLinearSoftmax": ("Softmax", (0,)),
+    "QLinearGlobalAveragePool": ("GlobalAveragePool", (0,)),
+    "QLinearAveragePool": ("AveragePool", (0,)),
+    "QLinearReduceMean": ("ReduceMean", (0,)),
+    "QLinearWhere": ("Where", (0, 1, 4)),
+    "QLinearConcat": ("Concat", None),  # (y_scale, y_zp, then x, x_scale, x_zp for each input)
+    "QAttention": ("Attention", (0, 1, 2)),
+    "DynamicQuantizeLSTM": ("LSTM", (0, 1, 2, 3, 4, 5, 6, 7)),
+    "GatherBlockQuantized": ("Gather", (0, 1)),
 }
+
 
 # Inputs that carry axes/sizes (opset ≥ 13/18 moved them from attributes to inputs).
 _AXES_INPUT = {
@@ -453,15 +455,24 @@ def window_attributes(w: _Work) -> int:
 
 
 def map_quantised_ops(w: _Work) -> int:
-    """Quantised ops become their float counterparts, flagged ``quantised``."""
+    """Quantised ops become their float counterparts with the float op's inputs (scales and zero points
+    dropped), flagged ``quantised``."""
     count = 0
     for n in w.live():
-        target = _QUANTISED.get(n.op)
-        if target is None or n.domain not in ("", "com.microsoft"):
+        mapping = _QUANTISED.get(n.op)
+        if mapping is None or n.domain not in ("", "com.microsoft"):
             continue
+        target, keep = mapping
+        if n.op == "QLinearConcat":
+            inputs = n.inputs[2::3]
+        else:
+            inputs = [n.inputs[k] for k in keep or range(len(n.inputs)) if k < len(n.inputs)]
+        while inputs and not inputs[-1]:
+            inputs.pop()
         n.op = target
         n.domain = ""
         n.quantised = True
+        n.inputs = inputs
         count += 1
     return count
 

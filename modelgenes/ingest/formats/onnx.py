@@ -34,7 +34,14 @@ from modelgenes.errors import UnreadableModel, UnsafeModel
 from modelgenes.ingest.formats import ModelReader
 from modelgenes.ingest.graph import Initializer, ModelGraph, ModelInfo, OpNode, Shape
 
-__all__ = ["MAX_NODES", "SMALL_CONSTANT", "OnnxReader", "load_model_proto"]
+__all__ = [
+    "MAX_NODES",
+    "SMALL_CONSTANT",
+    "OnnxReader",
+    "data_flow_edges",
+    "graph_from_proto",
+    "load_model_proto",
+]
 
 SMALL_CONSTANT = 64  # constant tensors up to this many elements keep their values
 MAX_NODES = 2_000_000  # a file expanding (functions inlined) past this is refused, not ground through
@@ -101,25 +108,34 @@ class OnnxReader(ModelReader):
 
     def read(self, path: Path) -> tuple[ModelGraph, ModelInfo]:
         """The raw flattened graph and the file's own info (no sha256, no metadata)."""
-        model = load_model_proto(path)
-        flat = _Flattener(path, model)
-        flat.run()
-        opset = None
-        for imp in model.opset_import:
-            if imp.domain in ("", "ai.onnx"):
-                opset = int(imp.version)
-        info = ModelInfo(
-            sha256="",
-            path=str(path),
-            format=self.format,
-            producer=model.producer_name,
-            producer_version=model.producer_version,
-            opset=opset,
-            ir_version=int(model.ir_version),
-            external_data_bytes=flat.external_bytes,
-            warnings=tuple(flat.warnings),
-        )
-        return flat.graph(), info
+        return graph_from_proto(load_model_proto(path), path)
+
+
+def graph_from_proto(model: onnx.ModelProto, path: Path | None = None) -> tuple[ModelGraph, ModelInfo]:
+    """The raw flattened graph of an in-memory ModelProto, and the info it states.
+
+    ``path`` is where the model lives: external-data locations are checked against its folder
+    (the current directory when None). Tests build models with ``onnx.helper`` and call this.
+    """
+    where = path if path is not None else Path("<memory>.onnx")
+    flat = _Flattener(where, model)
+    flat.run()
+    opset = None
+    for imp in model.opset_import:
+        if imp.domain in ("", "ai.onnx"):
+            opset = int(imp.version)
+    info = ModelInfo(
+        sha256="",
+        path=str(where),
+        format=OnnxReader.format,
+        producer=model.producer_name,
+        producer_version=model.producer_version,
+        opset=opset,
+        ir_version=int(model.ir_version),
+        external_data_bytes=flat.external_bytes,
+        warnings=tuple(flat.warnings),
+    )
+    return flat.graph(), info
 
 
 def load_model_proto(path: Path) -> onnx.ModelProto:
