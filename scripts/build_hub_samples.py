@@ -1,0 +1,144 @@
+"""Build Hugging-Face-cache-style sample folders (model + model card + config) for lineage tests and the demo.
+
+    python scripts/build_hub_samples.py [--out tests/data/hub]
+
+Needs only onnx and numpy (no torch): each sample is made from a model of the corpus in
+tests/data/zoo. A "fine-tune" is its base with every float weight moved by small seeded noise (new
+weights, same architecture); a "quantised" copy is the corpus's own onnxruntime quantisation of the
+base export. Every file gets its hub id in the ONNX metadata, so no two samples share a sha256 with
+each other or with the corpus file they came from. Deterministic: the same inputs give the same bytes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import onnx
+from onnx import numpy_helper
+
+REPO = Path(__file__).resolve().parents[1]
+ZOO = REPO / "tests" / "data" / "zoo"
+
+
+@dataclass(frozen=True)
+class Sample:
+    hub_id: str
+    source: str  # corpus file, relative to tests/data/zoo
+    card: dict[str, object]
+    config: dict[str, object] = field(default_factory=dict)
+    noise: float = 0.0  # relative weight noise: a stand-in for fine-tuning
+    seed: int = 0
+
+
+SAMPLES = (
+    Sample(
+        "google/bert-tiny",
+        "bert/bert-h32-ts-op17.onnx",
+        {
+            "license": "apache-2.0",
+            "pipeline_tag": "fill-mask",
+            "datasets": ["wikipedia"],
+            "library_name": "onnx",
+        },
+        {"architectures": ["BertForMaskedLM"], "model_type": "bert"},
+    ),
+    Sample(
+        "acme/bert-tiny-sst2",
+        "bert/bert-h32-ts-op17.onnx",
+        {
+            "license": "apache-2.0",
+            "pipeline_tag": "text-classification",
+            "datasets": ["sst2"],
+            "base_model": "google/bert-tiny",
+            "base_model_relation": "finetune",
+        },
+        {"architectures": ["BertForSequenceClassification"], "model_type": "bert"},
+        noise=0.01,
+        seed=1,
+    ),
+    Sample(
+        "acme/bert-tiny-sst2-int8",
+        "bert/bert-h32-ts-op17-qdyn.onnx",
+        {
+            "license": "apache-2.0",
+            "pipeline_tag": "text-classification",
+            "base_model": "acme/bert-tiny-sst2",
+            "base_model_relation": "quantized",
+            "tags": ["int8", "onnxruntime"],
+        },
+        {"architectures": ["BertForSequenceClassification"], "model_type": "bert"},
+    ),
+    Sample(
+        "facebook/bart-tiny",
+        "bart/bart-h32-ts-op17.onnx",
+        {"license": "mit", "pipeline_tag": "summarization", "datasets": ["cnn_dailymail"]},
+        {"architectures": ["BartForConditionalGeneration"], "model_type": "bart"},
+    ),
+)
+
+
+def _front_matter(card: dict[str, object], hub_id: str) -> str:
+    lines = ["---"]
+    for key, value in card.items():
+        lines.append(f"{key}: {json.dumps(value)}")
+    lines += [
+        "---",
+        "",
+        f"# {hub_id}",
+        "",
+        "A tiny sample model built by scripts/build_hub_samples.py (random weights).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _perturb(model: onnx.ModelProto, noise: float, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    for init in model.graph.initializer:
+        array = numpy_helper.to_array(init)
+        if array.dtype.kind != "f" or array.size < 2:
+            continue
+        scale = float(np.abs(array).mean()) or 1.0
+        moved = array + rng.normal(0.0, noise * scale, array.shape).astype(array.dtype)
+        init.CopyFrom(numpy_helper.from_array(moved, init.name))
+
+
+def build(sample: Sample, out: Path) -> Path:
+    org, name = sample.hub_id.split("/")
+    folder = out / f"models--{org}--{name}" / "snapshots" / "0000000000000000000000000000000000000001"
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    model = onnx.load(str(ZOO / sample.source))
+    if sample.noise:
+        _perturb(model, sample.noise, sample.seed)
+    entry = model.metadata_props.add()
+    entry.key, entry.value = "hub_id", sample.hub_id
+    onnx.save(model, str(folder / "model.onnx"))
+    (folder / "README.md").write_text(_front_matter(sample.card, sample.hub_id))
+    if sample.config:
+        (folder / "config.json").write_text(json.dumps(sample.config, indent=2) + "\n")
+    return folder
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--out", type=Path, default=REPO / "tests" / "data" / "hub")
+    args = parser.parse_args()
+    for sample in SAMPLES:
+        print(
+            build(sample, args.out).relative_to(REPO)
+            if args.out.is_relative_to(REPO)
+            else build(sample, args.out)
+        )
+
+
+if __name__ == "__main__":
+    main()
