@@ -118,6 +118,7 @@ class _Work:
                     self.users.setdefault(t, []).append(n)
         self.initializers = list(graph.initializers)
         self.consts: set[str] = {i.name for i in graph.initializers}
+        self.file_tensors = frozenset(self.consts)  # weights stated in the file (not folded results)
         self.values: dict[str, tuple[float | int, ...]] = dict(graph.constants)
         self.dtypes: dict[str, str] = dict(graph.tensor_dtypes)
         self.shapes = dict(graph.tensor_shapes)
@@ -125,6 +126,7 @@ class _Work:
         self.outputs = list(graph.outputs)
         self.output_set = set(self.outputs)
         self.fired: Counter[str] = Counter()
+        _infer_dtypes(self)
         self.before = graph.nodes_before_normalisation or len(graph.nodes)
 
     # -- queries -----------------------------------------------------------------------------
@@ -338,6 +340,8 @@ _OP_ALIASES: dict[tuple[str, str], str] = {
     ("", "Upsample"): "Resize",
     ("", "Scatter"): "ScatterElements",
     ("", "Flatten"): "Reshape",
+    ("", "Squeeze"): "Reshape",
+    ("", "Unsqueeze"): "Reshape",
     ("", "Gemm"): "MatMul",
     ("", "LayerNormalization"): "LayerNorm",
     ("com.microsoft", "LayerNormalization"): "LayerNorm",
@@ -409,6 +413,11 @@ def canonical_op_names(w: _Work) -> int:
     become the ``axes`` attribute, so ``ReduceMean`` reads the same at every opset."""
     count = 0
     for n in w.live():
+        slot = _AXES_INPUT.get(n.op)
+        if slot is not None and slot < len(n.inputs) and n.inputs[slot]:
+            axes = w.values.get(n.inputs[slot])
+            if axes is not None:
+                n.attrs["axes"] = tuple(int(a) for a in axes)
         alias = _OP_ALIASES.get((n.domain, n.op))
         if alias is not None:
             n.op = alias
@@ -417,11 +426,6 @@ def canonical_op_names(w: _Work) -> int:
         if n.op == "Sum" and len(n.inputs) == 2:  # opset < 8 residual adds (Caffe2 exports)
             n.op = "Add"
             count += 1
-        slot = _AXES_INPUT.get(n.op)
-        if slot is not None and slot < len(n.inputs) and n.inputs[slot]:
-            axes = w.values.get(n.inputs[slot])
-            if axes is not None:
-                n.attrs["axes"] = tuple(int(a) for a in axes)
     return count
 
 
@@ -647,8 +651,9 @@ _BOOL_OUT = frozenset(
     {"Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "Not", "And", "Or", "Xor", "IsNaN", "IsInf"}
 )
 _INT64_OUT = frozenset({"Shape", "Size", "NonZero", "ArgMax", "ArgMin"})
-_SAME_AS_FIRST = frozenset(
-    {
+# Ops whose (first) output has the element type of their inputs: the first input whose type is known.
+_SAME_TYPE = frozenset(
+    [
         "Abs",
         "Add",
         "Sub",
@@ -675,6 +680,8 @@ _SAME_AS_FIRST = frozenset(
         "Clip",
         "Min",
         "Max",
+        "Mean",
+        "Sum",
         "Reciprocal",
         "Floor",
         "Ceil",
@@ -682,6 +689,8 @@ _SAME_AS_FIRST = frozenset(
         "Sin",
         "Cos",
         "Sign",
+        "Mod",
+        "BitShift",
         "MatMul",
         "Gemm",
         "Conv",
@@ -694,6 +703,7 @@ _SAME_AS_FIRST = frozenset(
         "AveragePool",
         "GlobalAveragePool",
         "GlobalMaxPool",
+        "LpPool",
         "Reshape",
         "Flatten",
         "Squeeze",
@@ -702,9 +712,6 @@ _SAME_AS_FIRST = frozenset(
         "Concat",
         "Split",
         "Slice",
-        "Gather",
-        "GatherElements",
-        "GatherND",
         "Expand",
         "Tile",
         "Pad",
@@ -715,6 +722,7 @@ _SAME_AS_FIRST = frozenset(
         "ReduceMax",
         "ReduceMin",
         "ReduceProd",
+        "ReduceL2",
         "Identity",
         "Dropout",
         "CumSum",
@@ -723,13 +731,33 @@ _SAME_AS_FIRST = frozenset(
         "DepthToSpace",
         "SpaceToDepth",
         "PRelu",
-        "Mod",
-    }
+        "Range",
+        "TopK",
+        "ScatterElements",
+        "ScatterND",
+        "Relu6",
+        "SiLU",
+        "QuickGelu",
+        "Mish",
+        "LayerNorm",
+        "RMSNorm",
+        "Attention",
+        "Softsign",
+        "SkipLayerNormalization",
+        "SimplifiedLayerNormalization",
+        "RMSNormalization",
+        "LSTM",
+        "GRU",
+        "RNN",
+    ]
 )
+# Ops whose output has the type of their first input only (the others are indices).
+_TYPE_OF_FIRST = frozenset({"Gather", "GatherElements", "GatherND", "Compress"})
 
 
 def _infer_dtypes(w: _Work) -> None:
-    """Element types where the file leaves them out, in one pass in node order (cheap, partial)."""
+    """Element types where the file leaves them out, in one pass in node order (cheap, partial: an
+    unknown stays unknown, and no rule acts on an unknown type)."""
     dtypes = w.dtypes
     for n in w.nodes:
         if not n.alive or not n.outputs:
@@ -738,27 +766,34 @@ def _infer_dtypes(w: _Work) -> None:
         if not out or out in dtypes:
             continue
         op = n.op
+        known: str | None = None
         if op == "Cast":
             to = n.attrs.get("to")
-            if isinstance(to, int) and to in _DTYPE_OF_TO:
-                dtypes[out] = _DTYPE_OF_TO[to]
-        elif op in _BOOL_OUT:
-            dtypes[out] = "bool"
-        elif op in _INT64_OUT:
-            dtypes[out] = "int64"
-        elif op in _SAME_AS_FIRST and n.inputs:
-            known = dtypes.get(n.inputs[0])
-            if known is not None:
-                dtypes[out] = known
-        elif op == "Where" and len(n.inputs) > 1:
+            known = _DTYPE_OF_TO.get(to) if isinstance(to, int) else None
+        elif op == "CastLike" and len(n.inputs) > 1:
             known = dtypes.get(n.inputs[1])
-            if known is not None:
-                dtypes[out] = known
+        elif op in _BOOL_OUT:
+            known = "bool"
+        elif op in _INT64_OUT:
+            known = "int64"
+        elif op == "ConstantOfShape":
+            fill = n.attrs.get("value")
+            known = "int64" if isinstance(fill, tuple) and fill and isinstance(fill[0], int) else "float"
+        elif op in _TYPE_OF_FIRST and n.inputs:
+            known = dtypes.get(n.inputs[0])
+        elif op == "Where" and len(n.inputs) > 2:
+            known = dtypes.get(n.inputs[1]) or dtypes.get(n.inputs[2])
+        elif op in _SAME_TYPE:
+            for t in n.inputs:
+                known = dtypes.get(t)
+                if known is not None:
+                    break
+        if known is not None:
+            dtypes[out] = known
 
 
 def remove_noop_cast(w: _Work) -> int:
     """``Cast``/``CastLike`` to the type the tensor already has is removed (where the type is known)."""
-    _infer_dtypes(w)
     count = 0
     for n in w.of_op("Cast", "CastLike"):
         if not n.inputs:
@@ -856,6 +891,137 @@ def fold_shape_plumbing(w: _Work) -> int:
     return len(removed)
 
 
+_INDEX_DTYPES = frozenset({"bool", "int64", "int32"})
+
+
+def fold_index_plumbing(w: _Work) -> int:
+    """Computations on integers and booleans (attention-mask construction, position ids, token-type
+    ids, index arithmetic) are plumbing too: each exporter and library version builds them differently
+    (dynamo's GatherND/And, TorchScript's Range/Unsqueeze/GreaterOrEqual). A node whose results are all
+    known to be ``bool``/``int64``/``int32`` is removed and its results become constants, so that a float
+    node computed only from them (the mask's ``Where(mask, 0, -inf)``, a position embedding's
+    ``Gather``) folds away too. Those that depend on a graph input's values go as well, with the few
+    float ops that turn them into an additive mask (``Cast``, ``1 - m``, ``Where(m, 0, -inf)``), but
+    not the embedding ``Gather`` the token ids reach (the graph's entry). Graph outputs and quantised
+    ops stay."""
+    count = 0
+    fed = _fed_by_inputs(w)
+    aux: set[str] = set()
+    for n in w.live():
+        if n.quantised or not n.outputs:
+            continue
+        outs = [o for o in n.outputs if o]
+        if not outs or any(o in w.output_set for o in outs):
+            continue
+        if all(w.dtypes.get(o) in _INDEX_DTYPES for o in outs):
+            n.alive = False
+            for o in outs:
+                if o in fed:
+                    aux.add(o)
+                else:
+                    w.mark_const(o)
+            count += 1
+    return count + _remove_mask_arithmetic(w, aux)
+
+
+_COMPUTE_OPS = frozenset(
+    {"MatMul", "Gemm", "Conv", "ConvTranspose", "LSTM", "GRU", "RNN", "Attention", "Einsum"}
+)
+_LOOKUPS = frozenset({"Gather", "GatherElements", "GatherND"})
+_MASK_DEPTH = 6
+
+
+def _remove_mask_arithmetic(w: _Work, aux: set[str]) -> int:
+    """Float arithmetic fed only by removed index tensors of a graph input and constants (the mask's
+    ``Cast → 1 - m → · -inf`` or ``Where(m, 0, -inf)``) goes with them, at most ``_MASK_DEPTH`` ops
+    deep. Lookups from a table (the token-id embedding) and compute ops stay: they are the data path."""
+    count = 0
+    frontier = {id(c): c for t in aux for c in w.consumers(t)}
+    for _ in range(_MASK_DEPTH):
+        following: dict[int, _N] = {}
+        for n in frontier.values():
+            if not n.alive or n.op in _COMPUTE_OPS or n.quantised:
+                continue
+            if n.op in _LOOKUPS and n.inputs and w.is_const(n.inputs[0]):
+                continue
+            if any(o in w.output_set for o in n.outputs):
+                continue
+            if not all(not t or t in aux or w.is_const(t) for t in n.inputs):
+                continue
+            n.alive = False
+            count += 1
+            for o in n.outputs:
+                if o:
+                    aux.add(o)
+                    for c in w.consumers(o):
+                        following[id(c)] = c
+        frontier = following
+    return count
+
+
+def _fed_by_inputs(w: _Work) -> set[str]:
+    """Tensors whose values depend on a graph input's values (reading only an input's shape, as
+    ``Shape`` does, does not count). Iterative, in dependency order, cycles tolerated."""
+    fed = set(w.inputs)
+    queue = list(w.inputs)
+    while queue:
+        t = queue.pop()
+        for c in w.consumers(t):
+            slots = _SHAPE_SLOTS.get(c.op, frozenset())
+            if all(k in slots for k, u in enumerate(c.inputs) if u == t):
+                continue
+            for o in c.outputs:
+                if o and o not in fed:
+                    fed.add(o)
+                    queue.append(o)
+    return fed
+
+
+def remove_nan_guards(w: _Work) -> int:
+    """``Where(IsNaN(x), c, x)`` (scaled-dot-product attention's guard for fully masked rows) is ``x``."""
+    count = 0
+    for n in w.of_op("Where"):
+        if len(n.inputs) != 3 or not n.alive:
+            continue
+        guard = w.producer_of(n.inputs[0])
+        if guard is None or guard.op not in ("IsNaN", "IsInf") or guard.inputs[:1] != [n.inputs[2]]:
+            continue
+        if not w.is_const(n.inputs[1]):
+            continue
+        w.bypass(n, source=2)
+        count += 1
+    return count
+
+
+def _is_scalar_const(w: _Work, t: str) -> bool:
+    if not w.is_const(t):
+        return False
+    values = w.values.get(t)
+    if values is not None:
+        return len(values) == 1
+    shape = w.shapes.get(t)
+    return shape is not None and all(d == 1 for d in shape)
+
+
+def remove_scalar_scaling(w: _Work) -> int:
+    """Multiplying or dividing by a one-element constant is removed: where exporters put attention's
+    ``1/√d`` (on the scores, or ``d^-¼`` on both Q and K) or an embedding scale differs, the
+    architecture does not. Runs after the activation and normalisation fusions, which read such
+    constants."""
+    count = 0
+    for n in w.of_op("Mul", "Div"):
+        if len(n.inputs) != 2 or not n.alive:
+            continue
+        for k in (0, 1) if n.op == "Mul" else (0,):
+            x, c = n.inputs[k], n.inputs[1 - k]
+            if w.is_const(x) or not _is_scalar_const(w, c):
+                continue
+            w.bypass(n, source=k)
+            count += 1
+            break
+    return count
+
+
 def remove_dead_nodes(w: _Work) -> int:
     """Nodes whose results nobody reads (and that are not graph outputs) are removed, transitively."""
     if not w.outputs:
@@ -874,6 +1040,55 @@ def remove_dead_nodes(w: _Work) -> int:
             p = w.producer_of(t)
             if p is not None:
                 queue.append(p)
+    return count
+
+
+_GLOBAL_POOLS = {"ReduceMean": "GlobalAveragePool", "ReduceMax": "GlobalMaxPool"}
+
+
+def canonical_global_pools(w: _Work) -> int:
+    """``ReduceMean``/``ReduceMax`` over all spatial axes (2, 3[, 4] or -2, -1) of an image tensor is
+    ``GlobalAveragePool``/``GlobalMaxPool`` (dynamo exports ``mean(dim=(2, 3))`` so); a ``Reshape``
+    right after a global pool only drops its 1×1 dims and is removed."""
+    count = 0
+    for n in w.of_op(*_GLOBAL_POOLS):
+        axes = tuple(int(a) for a in n.attrs.get("axes", ()))
+        if axes not in ((2, 3), (-2, -1), (2, 3, 4), (-3, -2, -1)):
+            continue
+        shape = w.shapes.get(n.inputs[0]) if n.inputs else None
+        if shape is not None and len(shape) != 2 + len(axes):
+            continue
+        n.op = _GLOBAL_POOLS[n.op]
+        n.attrs = {}
+        w.set_inputs(n, n.inputs[:1])
+        count += 1
+    for n in w.of_op("GlobalAveragePool", "GlobalMaxPool"):
+        r = w.sole_consumer(n.outputs[0]) if n.outputs else None
+        if r is not None and r.op == "Reshape" and r.inputs[:1] == [n.outputs[0]]:
+            w.bypass(r)
+            count += 1
+    return count
+
+
+def absorb_padding(w: _Work) -> int:
+    """A zero ``Pad`` right before a convolution or pool is that op's padding (TensorFlow-style "same"
+    padding in TorchScript exports; dynamo and fused exports put it in the op's ``pads``)."""
+    count = 0
+    for n in w.of_op("Pad"):
+        if not n.inputs or not n.outputs or str(n.attrs.get("mode", "constant")) != "constant":
+            continue
+        value = float(n.attrs.get("value", 0.0))
+        if len(n.inputs) > 2 and n.inputs[2]:
+            known = w.scalar(n.inputs[2])
+            value = known if known is not None else math.nan
+        if value != 0.0:
+            continue
+        c = w.sole_consumer(n.outputs[0])
+        if c is None or c.op not in _WINDOW_OPS or c.inputs[:1] != [n.outputs[0]]:
+            continue
+        c.merged.extend(n.merged)
+        w.bypass(n)
+        count += 1
     return count
 
 
@@ -902,7 +1117,7 @@ _AFFINE_HOSTS = {
 
 
 def absorb_constant_affine(w: _Work) -> int:
-    """An ``Add`` of a constant right after ``MatMul``/``Conv``/``ConvTranspose``/``BatchNormalization``
+    """An ``Add`` of a weight tensor right after ``MatMul``/``Conv``/``ConvTranspose``/``BatchNormalization``
     is that op's bias, and a ``Mul`` by a constant right after a convolution or batch norm its
     per-channel scale (Caffe's BatchNorm + Scale, folded batch norms): absorbed, so ``Gemm``,
     ``MatMul``+``Add`` and ``Conv``+``Add`` (TensorFlow exports) read alike. A ``Mul`` after ``MatMul``
@@ -915,7 +1130,7 @@ def absorb_constant_affine(w: _Work) -> int:
         for k in (0, 1):
             x, b = n.inputs[k], n.inputs[1 - k]
             p = w.producer_of(x)
-            if p is None or p.op not in hosts or not w.is_const(b):
+            if p is None or p.op not in hosts or b not in w.file_tensors:
                 continue
             if w.sole_consumer(x) is not n or w.is_const(x):
                 continue
@@ -925,16 +1140,33 @@ def absorb_constant_affine(w: _Work) -> int:
     return count
 
 
-def collapse_reshapes(w: _Work) -> int:
-    """A ``Reshape`` of a ``Reshape`` (``Flatten``, ``view`` chains) is one ``Reshape``."""
+_LAYOUT = frozenset({"Reshape", "Transpose"})
+
+
+def collapse_layout_chains(w: _Work) -> int:
+    """A chain of layout ops (``Reshape``, ``Transpose``, and ``Flatten``/``Squeeze``/``Unsqueeze``,
+    which read as ``Reshape``) is one op: ``Transpose`` when any link permutes axes, else ``Reshape``.
+    Exporters split attention heads with Reshape→Transpose or Reshape→Transpose→Reshape→Transpose…;
+    all read as one ``Transpose``."""
     count = 0
-    for n in w.of_op("Reshape"):
-        if not n.alive or not n.inputs:
+    for head in w.of_op(*_LAYOUT):
+        if not head.alive or not head.inputs or not head.outputs:
             continue
-        p = w.producer_of(n.inputs[0])
-        if p is None or p is n or p.op != "Reshape" or w.sole_consumer(n.inputs[0]) is not n:
+        p = w.producer_of(head.inputs[0])
+        if p is not None and p.op in _LAYOUT and w.sole_consumer(head.inputs[0]) is head:
+            continue  # not the head of its chain
+        chain = [head]
+        t = head.outputs[0]
+        for _ in range(_MAX_WALK):
+            nxt = w.sole_consumer(t)
+            if nxt is None or nxt.op not in _LAYOUT or nxt in chain or nxt.inputs[:1] != [t]:
+                break
+            chain.append(nxt)
+            t = nxt.outputs[0]
+        if len(chain) < 2:
             continue
-        w.fuse([p, n], "Reshape", [p.inputs[0], *n.inputs[1:]], n)
+        op = "Transpose" if any(n.op == "Transpose" for n in chain) else "Reshape"
+        w.fuse(chain, op, [head.inputs[0]], chain[-1])
         count += 1
     return count
 
@@ -1354,8 +1586,13 @@ RULES: tuple[Rule, ...] = (
     remove_identity,
     remove_dropout,
     remove_noop_cast,
+    remove_nan_guards,
     fold_shape_plumbing,
+    fold_index_plumbing,
+    fold_constant_subgraphs,
     remove_batchnorm_after_conv,
+    absorb_padding,
+    canonical_global_pools,
     window_attributes,
     canonical_clip,
     fuse_hard_activations,
@@ -1363,8 +1600,9 @@ RULES: tuple[Rule, ...] = (
     fuse_gelu,
     fuse_layernorm,
     fuse_rmsnorm,
+    remove_scalar_scaling,
     absorb_constant_affine,
-    collapse_reshapes,
+    collapse_layout_chains,
     remove_dead_nodes,
 )
 

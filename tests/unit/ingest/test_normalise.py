@@ -61,7 +61,7 @@ def test_constant_nodes_vanish_and_keep_their_values() -> None:
     g = norm(
         model(
             [
-                node("Constant", [], ["c"], value=tensor("c", 2.0)),
+                node("Constant", [], ["c"], value=tensor("c", [2.0] * 8)),
                 node("Constant", [], ["d"], value_float=3.0),
                 node("Mul", ["x", "c"], ["a"]),
                 node("Add", ["a", "d"], ["y"]),
@@ -69,7 +69,7 @@ def test_constant_nodes_vanish_and_keep_their_values() -> None:
         )
     )
     assert ops(g) == ["Mul", "Add"]
-    assert g.constants["c"] == (2.0,)
+    assert g.constants["c"] == (2.0,) * 8
     assert g.constants["d"] == (3.0,)
     assert g.edges == ((0, 1),)
 
@@ -122,6 +122,153 @@ def test_a_node_feeding_data_and_shape_inputs_stays() -> None:
         )
     )
     assert ops(g) == ["Relu", "Reshape"]
+
+
+def test_integer_mask_plumbing_is_removed_and_mask_forms_read_alike() -> None:
+    # TorchScript-style mask: Unsqueeze/Cast/Sub/Mul on the int mask; dynamo-style: Cast(bool)/Not/Where.
+    scores = [node("MatMul", ["x", "x"], ["s"])]
+    torchscript = model(
+        [
+            *scores,
+            node("Unsqueeze", ["mask", "ax"], ["m1"]),
+            node("Cast", ["m1"], ["mf"], to=1),
+            node("Sub", ["one", "mf"], ["inv"]),
+            node("Mul", ["inv", "big"], ["bias"]),
+            node("Add", ["s", "bias"], ["a"]),
+            node("Softmax", ["a"], ["y"]),
+        ],
+        inputs=("x", "mask"),
+        inits=[tensor("ax", [1], np.int64), tensor("one", 1.0), tensor("big", -1e4)],
+    )
+    torchscript.graph.input[1].type.tensor_type.elem_type = 7  # int64 mask
+    dynamo = model(
+        [
+            *scores,
+            node("Cast", ["mask"], ["mb"], to=9),
+            node("Not", ["mb"], ["nb"]),
+            node("Where", ["nb", "big", "zero"], ["bias"]),
+            node("Add", ["s", "bias"], ["a"]),
+            node("Softmax", ["a"], ["y"]),
+        ],
+        inputs=("x", "mask"),
+        inits=[tensor("zero", 0.0), tensor("big", -1e4)],
+    )
+    dynamo.graph.input[1].type.tensor_type.elem_type = 7
+    a, b = norm(torchscript), norm(dynamo)
+    assert ops(a) == ["MatMul", "Add", "Softmax"]
+    assert_alike(a, b)
+
+
+def test_position_ids_from_shapes_fold_with_their_embedding() -> None:
+    # Range over the sequence length → Gather from a position table: a constant once shapes are fixed.
+    folded = norm(model([node("Add", ["x", "pos"], ["y"])], inits={"pos": W}))
+    computed = norm(
+        model(
+            [
+                node("Shape", ["x"], ["shape"]),
+                node("Gather", ["shape", "one"], ["len"], axis=0),
+                node("Range", ["zero", "len", "step"], ["ids"]),
+                node("Gather", ["table", "ids"], ["pos"]),
+                node("Add", ["x", "pos"], ["y"]),
+            ],
+            inits=[
+                tensor("one", 1, np.int64),
+                tensor("zero", 0, np.int64),
+                tensor("step", 1, np.int64),
+                tensor("table", W),
+            ],
+        )
+    )
+    assert_alike(folded, computed)
+
+
+def test_token_ids_reaching_the_embedding_are_not_folded() -> None:
+    m = model(
+        [
+            node("Reshape", ["ids", "shape"], ["flat"]),
+            node("Gather", ["table", "flat"], ["e"]),
+            node("Relu", ["e"], ["y"]),
+        ],
+        inputs=("ids",),
+        inits=[tensor("shape", [-1], np.int64), tensor("table", W)],
+    )
+    m.graph.input[0].type.tensor_type.elem_type = 7
+    assert ops(norm(m)) == ["Gather", "Relu"]
+
+
+def test_nan_guard_after_softmax_is_removed() -> None:
+    guarded = norm(
+        model(
+            [
+                node("Softmax", ["x"], ["s"]),
+                node("IsNaN", ["s"], ["nan"]),
+                node("Where", ["nan", "zero", "s"], ["y"]),
+            ],
+            inits={"zero": np.float32(0)},
+        )
+    )
+    assert ops(guarded) == ["Softmax"]
+
+
+def test_attention_scaling_on_scores_or_on_q_and_k_reads_alike() -> None:
+    k = {"scale": np.float32(0.125), "qscale": np.float32(0.3536), "d": np.float32(8.0)}
+    on_scores = norm(
+        model(
+            [
+                node("MatMul", ["q", "k"], ["s"]),
+                node("Div", ["s", "d"], ["a"]),
+                node("Softmax", ["a"], ["y"]),
+            ],
+            inputs=("q", "k"),
+            inits=k,
+        )
+    )
+    on_q_and_k = norm(
+        model(
+            [
+                node("Mul", ["q", "qscale"], ["qs"]),
+                node("Mul", ["qscale", "k"], ["ks"]),
+                node("MatMul", ["qs", "ks"], ["s"]),
+                node("Softmax", ["s"], ["y"]),
+            ],
+            inputs=("q", "k"),
+            inits=k,
+        )
+    )
+    assert ops(on_scores) == ["MatMul", "Softmax"]
+    assert_alike(on_scores, on_q_and_k)
+
+
+def test_layout_chains_read_as_one_op() -> None:
+    split = norm(
+        model(
+            [
+                node("Reshape", ["x", "s"], ["r"]),
+                node("Transpose", ["r"], ["t"], perm=[0, 2, 1, 3]),
+                node("Relu", ["t"], ["y"]),
+            ],
+            inits=[tensor("s", [0, 0, 2, 4], np.int64)],
+        )
+    )
+    longer = norm(
+        model(
+            [
+                node("Reshape", ["x", "s"], ["r"]),
+                node("Transpose", ["r"], ["t"], perm=[0, 2, 1, 3]),
+                node("Reshape", ["t", "s2"], ["r2"]),
+                node("Transpose", ["r2"], ["t2"], perm=[0, 2, 1]),
+                node("Unsqueeze", ["t2", "ax"], ["u"]),
+                node("Relu", ["u"], ["y"]),
+            ],
+            inits=[
+                tensor("s", [0, 0, 2, 4], np.int64),
+                tensor("s2", [-1, 2, 4], np.int64),
+                tensor("ax", [0], np.int64),
+            ],
+        )
+    )
+    assert ops(split) == ["Transpose", "Relu"]
+    assert_alike(split, longer)
 
 
 # --- aliases across opsets -------------------------------------------------------------------------
@@ -222,6 +369,31 @@ def test_batchnorm_not_after_a_conv_stays() -> None:
         )
     )
     assert ops(g) == ["BatchNormalization"]
+
+
+def test_zero_pad_before_a_conv_is_its_padding() -> None:
+    attr = norm(model([node("Conv", ["x", "w"], ["y"], pads=[1, 1, 1, 1])], inits={"w": CONV_W}, shape=IMG))
+    padded = norm(
+        model(
+            [node("Pad", ["x", "p"], ["xp"], mode="constant"), node("Conv", ["xp", "w"], ["y"])],
+            inits=[tensor("p", [0, 0, 1, 1, 0, 0, 1, 1], np.int64), tensor("w", CONV_W)],
+            shape=IMG,
+        )
+    )
+    assert_alike(attr, padded)
+
+
+def test_reduce_mean_over_spatial_axes_reads_as_global_average_pool() -> None:
+    gap = norm(model([node("GlobalAveragePool", ["x"], ["p"]), node("Flatten", ["p"], ["y"])], shape=IMG))
+    mean = norm(
+        model(
+            [node("ReduceMean", ["x", "axes"], ["y"], keepdims=0)],
+            inits=[tensor("axes", [2, 3], np.int64)],
+            shape=IMG,
+            opset=18,
+        )
+    )
+    assert ops(gap) == ops(mean) == ["GlobalAveragePool"]
 
 
 def test_conv_kernel_shape_is_taken_from_the_weight_when_missing() -> None:
