@@ -39,6 +39,7 @@ __all__ = [
     "folder_metadata",
     "hub_id_from_path",
     "metadata_beside",
+    "metadata_from_columns",
     "read_manifest",
     "read_model_with_metadata",
 ]
@@ -259,7 +260,7 @@ def metadata_beside(model_path: str | Path) -> Metadata:
 # Manifests
 # --------------------------------------------------------------------------------------------------
 def _manifest_error(path: Path, line: int | None, problem: str) -> ModelgenesError:
-    where = f"{path}, line {line}" if line is not None else str(path)
+    where = f"{path}, line {line}" if line else str(path)
     return ModelgenesError(f"manifest {where}: {problem}")
 
 
@@ -316,10 +317,12 @@ def _row(path: Path, line: int, values: Mapping[str, Any], split_lists: bool) ->
     return ManifestRow(path=Path(os.path.normpath(model_path)), line=line, metadata=metadata)
 
 
-def read_manifest(path: str | Path) -> tuple[ManifestRow, ...]:
+def read_manifest(path: str | Path) -> dict[Path, ManifestRow]:
     """The rows of a CSV or JSONL manifest (told apart by content: JSONL lines start with ``{``), in
-    file order. A bad manifest (unreadable, unknown column, missing path, bad value, duplicate path)
-    raises ``ModelgenesError`` naming the file, the line and the problem."""
+    file order, keyed by the resolved path of the model each describes (symlinks followed, so a batch
+    can look a file up by ``path.resolve()``). A bad manifest (unreadable, unknown column, missing
+    path, bad value, duplicate path) raises ``ModelgenesError`` naming the file, the line and the
+    problem."""
     path = Path(path)
     try:
         text = path.read_bytes().decode("utf-8-sig")
@@ -329,12 +332,16 @@ def read_manifest(path: str | Path) -> tuple[ManifestRow, ...]:
         raise _manifest_error(path, None, f"not UTF-8 text: {e}") from e
     first = next((line.strip() for line in text.splitlines() if line.strip()), "")
     rows = _jsonl_rows(path, text) if first.startswith("{") else _csv_rows(path, text)
-    seen: dict[Path, int] = {}
+    by_path: dict[Path, ManifestRow] = {}
     for row in rows:
-        if row.path in seen:
-            raise _manifest_error(path, row.line, f"{row.path} is already listed on line {seen[row.path]}")
-        seen[row.path] = row.line
-    return tuple(rows)
+        try:
+            key = row.path.resolve()
+        except (OSError, RuntimeError) as e:
+            raise _manifest_error(path, row.line, f"cannot resolve {row.path}: {e}") from e
+        if key in by_path:
+            raise _manifest_error(path, row.line, f"{row.path} is already listed on line {by_path[key].line}")
+        by_path[key] = row
+    return by_path
 
 
 def _jsonl_rows(path: Path, text: str) -> list[ManifestRow]:
@@ -404,18 +411,32 @@ def apply_metadata(info: ModelInfo, metadata: Metadata) -> ModelInfo:
     )
 
 
+def metadata_from_columns(values: Mapping[str, Any], source: str = "<row>") -> Metadata:
+    """Metadata from manifest columns given as a mapping (``path`` optional here); the same checks as
+    ``read_manifest``, errors raised as ``ModelgenesError`` naming ``source``."""
+    return _row(Path(source), 0, {"path": "-", **values}, split_lists=True).metadata
+
+
 def read_model_with_metadata(
-    path: str | Path, row: ManifestRow | Metadata | None = None
+    path: str | Path, row: ManifestRow | Metadata | Mapping[str, Any] | None = None
 ) -> tuple[ModelGraph, ModelInfo]:
-    """Read one model and its metadata: ``row`` (a manifest row, or metadata given some other way)
-    first, then the card and config beside the file, then the Hugging Face cache path. A pure function
-    of its arguments and the files: a batch step (local, or on Ray/Dask/Spark) calls it once per model.
+    """Read one model and its metadata: ``row`` (a manifest row, metadata given some other way, or
+    manifest columns as a mapping) first, then the card and config beside the file, then the Hugging
+    Face cache path. A pure function of its arguments and the files: a batch step (local, or on
+    Ray/Dask/Spark) calls it once per model.
 
     Raises what ``read_model`` raises (``UnreadableModel``, ``UnsupportedFormat``, ``UnsafeModel``);
     a broken card or config only adds a warning.
     """
     from modelgenes.ingest.formats import read_model
 
+    if isinstance(row, ManifestRow):
+        given = row.metadata
+    elif isinstance(row, Metadata):
+        given = row
+    elif row is not None:
+        given = metadata_from_columns(row)
+    else:
+        given = Metadata()
     graph, info = read_model(path)
-    given = row.metadata if isinstance(row, ManifestRow) else (row or Metadata())
     return graph, apply_metadata(info, given.merged_over(metadata_beside(path)))

@@ -100,11 +100,17 @@ class OnnxReader(ModelReader):
     format: ClassVar[str] = "onnx"
 
     def sniff(self, head: bytes) -> bool:
-        """True when the file starts with a ModelProto field tag (``ir_version``, for every exporter)."""
-        tag, _ = _read_varint(head, 0)
-        if tag <= 0:
+        """True when the file starts like a serialised ModelProto: ``ir_version`` (field 1, written
+        first by every protobuf serialiser) with a plausible value, then another ModelProto field."""
+        if head[:1] != b"\x08":
             return False
-        return _MODEL_FIELDS.get(tag >> 3) == tag & 7
+        version, pos = _read_varint(head, 1)
+        if not 1 <= version <= 64:
+            return False
+        if pos >= len(head):
+            return True
+        tag, _ = _read_varint(head, pos)
+        return tag > 0 and _MODEL_FIELDS.get(tag >> 3) == tag & 7
 
     def read(self, path: Path) -> tuple[ModelGraph, ModelInfo]:
         """The raw flattened graph and the file's own info (no sha256, no metadata)."""
