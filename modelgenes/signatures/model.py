@@ -405,7 +405,7 @@ def _load(root: Path, extra: tuple[Path, ...]) -> Library:
         sig = load_signature(path)
         if sig.family != path.parent.name and path not in extra:
             raise _fail(path, f"family {sig.family!r} does not match its folder {path.parent.name!r}")
-        if sig.family != BROAD_FOLDER and sig.family not in families:
+        if sig.family != BROAD_FOLDER and sig.family not in families and path not in extra:
             raise _fail(path, f"family {sig.family!r} is not in families.yaml")
         if sig.id in seen:
             raise _fail(path, f"duplicate id {sig.id!r} (also in {seen[sig.id]})")
