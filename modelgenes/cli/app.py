@@ -54,6 +54,7 @@ def _register_commands() -> None:
     # Each command group lives in its own module and registers itself on ``app``.
     import modelgenes.cli.eval
     import modelgenes.cli.identify
+    import modelgenes.cli.inspect
     import modelgenes.cli.signatures
     from modelgenes.cli import db  # noqa: F401
     from modelgenes.cli import query  # noqa: F401
