@@ -313,9 +313,17 @@ def _variants(sig: Signature) -> list[tuple[frozenset[str], list[Edge]]]:
     return out
 
 
-def _plan(sig: Signature, index: GraphIndex, present: frozenset[str], edges: list[Edge]) -> _Plan:
+def _plan(
+    sig: Signature,
+    index: GraphIndex,
+    present: frozenset[str],
+    edges: list[Edge],
+    anchor_id: str | None = None,
+) -> _Plan:
     nodes = [n for n in sig.nodes if n.id in present]
-    anchor = min(nodes, key=lambda n: (index.op_count(n.ops), -len(n.where)))
+    anchor = next((n for n in nodes if n.id == anchor_id), None) or min(
+        nodes, key=lambda n: (index.op_count(n.ops), -len(n.where))
+    )
     order = [anchor]
     pos = {anchor.id: 0}
     steps = [_Step(anchor, -1, True, None, ())]
@@ -486,22 +494,23 @@ def explain(graph: ModelGraph | GraphIndex, sig: Signature) -> Explanation:
             None,
             f"{found.count} instance(s) found, min_repetitions is {sig.min_repetitions}",
         )
+    # Anchor on every pattern node in turn: the closest partial instance may not contain the rarest op.
     best: _Search | None = None
-    for plan in _plans(sig, index):
-        search = _Search(index, plan, set())
-        anchors = index.candidates(plan.steps[0].pnode.ops)
-        if not anchors:
-            if best is None:
-                search.best_node = plan.steps[0].pnode.id
-                search.best_reason = (
-                    f"the graph has no {'|'.join(sorted(plan.steps[0].pnode.ops))} node "
-                    f"(anchor {plan.steps[0].pnode.id})"
-                )
+    for present, edges in _variants(sig):
+        for anchor_id in sorted(present):
+            plan = _plan(sig, index, present, edges, anchor_id)
+            search = _Search(index, plan, set())
+            anchors = index.candidates(plan.steps[0].pnode.ops)
+            if not anchors:
+                if best is None:
+                    search.best_node = anchor_id
+                    ops = "|".join(sorted(plan.steps[0].pnode.ops))
+                    search.best_reason = f"the graph has no {ops} node (pattern node {anchor_id})"
+                    best = search
+                continue
+            for anchor in anchors:
+                search.run(anchor)
+            if best is None or search.best_depth > best.best_depth:
                 best = search
-            continue
-        for anchor in anchors:
-            search.run(anchor)
-        if best is None or search.best_depth > best.best_depth:
-            best = search
     assert best is not None
     return Explanation(sig.id, False, 0, best.partial_names(), best.best_node, best.best_reason)
