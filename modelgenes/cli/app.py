@@ -52,12 +52,15 @@ def _root(
 
 def _register_commands() -> None:
     # Each command group lives in its own module and registers itself on ``app``.
-    import modelgenes.cli.eval
-    import modelgenes.cli.identify
-    import modelgenes.cli.inspect
-    import modelgenes.cli.signatures
-    from modelgenes.cli import db  # noqa: F401
-    from modelgenes.cli import query  # noqa: F401
+    from modelgenes.cli import (  # noqa: F401
+        db,
+        eval,
+        identify,
+        ingest,
+        inspect,
+        query,
+        signatures,
+    )
 
 
 _register_commands()
@@ -67,7 +70,8 @@ def main() -> None:
     """Entry point: run the app, turning ModelgenesError into one red line and exit code 1."""
     debug = "--debug" in sys.argv
     try:
-        app(standalone_mode=False)
+        # Without standalone mode click returns the code of a typer.Exit instead of exiting.
+        code = app(standalone_mode=False)
     except ModelgenesError as e:
         if debug:
             raise
@@ -91,3 +95,4 @@ def main() -> None:
             raise
         Console(stderr=True).print(f"[bold red]internal error:[/] {type(e).__name__}: {e}", highlight=False)
         sys.exit(2)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from modelgenes.ingest.graph import ModelInfo
+from modelgenes.ingest.graph import ModelGraph, ModelInfo
+from modelgenes.ingest.metadata import ManifestRow
+from modelgenes.signatures.model import Library
+from modelgenes.signatures.score import Identification
 
-__all__ = ["ComponentFact", "FamilyFact", "MatchFact", "ModelRecord"]
+__all__ = ["ComponentFact", "FamilyFact", "MatchFact", "ModelRecord", "extract", "record_from"]
 
 
 @dataclass(frozen=True)
@@ -65,3 +69,63 @@ class ModelRecord:
     def id(self) -> str:
         """The model's identity in the knowledge base: its file's sha256."""
         return self.info.sha256
+
+
+def record_from(
+    graph: ModelGraph, info: ModelInfo, identification: Identification, library: Library
+) -> ModelRecord:
+    """Combine the ingest and signature stages' values for one model into its record."""
+    by_id = {s.id: s for s in library.signatures}
+    matches = []
+    for m in identification.matches:
+        if not m.instances:
+            continue
+        sig = by_id.get(m.signature_id)
+        matches.append(
+            MatchFact(
+                signature_id=m.signature_id,
+                family=sig.family if sig else "",
+                specificity=sig.specificity if sig else "",
+                count=m.count,
+                coverage=round(m.coverage, 4),
+                nodes=tuple(name for instance in m.names for name in instance[:1]),
+            )
+        )
+    families = tuple(
+        FamilyFact(
+            name=f.name,
+            modality=library.families[f.name].modality if f.name in library.families else "",
+            score=round(f.score, 4),
+            evidence=f.evidence,
+        )
+        for f in identification.families
+    )
+    components = tuple(
+        ComponentFact(index=i, family=c.family, first=c.first, last=c.last, nodes=c.nodes)
+        for i, c in enumerate(identification.components)
+    )
+    return ModelRecord(
+        info=info,
+        arch_hash=graph.wl_hash(),
+        node_count=len(graph.nodes),
+        op_counts=dict(graph.op_histogram()),
+        quantised=any(n.quantised for n in graph.nodes),
+        matches=tuple(matches),
+        families=families,
+        components=components,
+        unknown=identification.unknown,
+    )
+
+
+def extract(path: str | Path, manifest_row: ManifestRow | None = None) -> ModelRecord:
+    """The pure function batch ingest runs in its workers: one model file → its record.
+
+    Raises the ingest stage's errors (``UnreadableModel``, ``UnsafeModel``, ...) for a bad file.
+    """
+    from modelgenes.ingest.metadata import read_model_with_metadata
+    from modelgenes.signatures.model import load_library
+    from modelgenes.signatures.score import identify
+
+    graph, info = read_model_with_metadata(Path(path), manifest_row)
+    library = load_library()
+    return record_from(graph, info, identify(graph, library), library)

@@ -110,7 +110,8 @@ class OnnxReader(ModelReader):
         if pos >= len(head):
             return True
         tag, _ = _read_varint(head, pos)
-        return tag > 0 and _MODEL_FIELDS.get(tag >> 3) == tag & 7
+        # ir_version is not repeated: a second field 1 is a TensorProto's repeated dims.
+        return tag > 0 and tag >> 3 != 1 and _MODEL_FIELDS.get(tag >> 3) == tag & 7
 
     def read(self, path: Path) -> tuple[ModelGraph, ModelInfo]:
         """The raw flattened graph and the file's own info (no sha256, no metadata)."""
