@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from enum import StrEnum
 from typing import Annotated, Any
@@ -13,6 +14,8 @@ from rich.console import Console
 from rich.table import Table
 
 __all__ = ["FormatOption", "OutputFormat", "emit", "emit_records"]
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 class OutputFormat(StrEnum):
@@ -65,4 +68,7 @@ def _cell(value: Any) -> str:
         return ", ".join(f"{k}={v}" for k, v in value.items())
     if value is None:
         return ""
-    return str(value)
+    text = str(value)
+    # Tables show a sha256 id by its first 12 digits (enough to name it on the command line);
+    # json and csv keep the whole id.
+    return text[:12] if _SHA256.fullmatch(text) else text
