@@ -23,6 +23,7 @@ from modelgenes.cypher.catalog import all_queries, get_query
 from modelgenes.kb.batch import IngestReport, ingest_paths
 from modelgenes.kb.falkor import EmbeddedServer, FalkorStore
 from modelgenes.kb.lookup import resolve_model
+from modelgenes.kb.store import GraphStore
 
 REPO = Path(__file__).resolve().parents[3]
 DATA = REPO / "tests" / "data"
@@ -30,28 +31,39 @@ HUB = DATA / "hub"
 ONNX_ZOO = Path(onnx.__file__).parent / "backend" / "test" / "data" / "light"
 
 
-@pytest.fixture(scope="module")
-def kb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FalkorStore, IngestReport]]:
-    home = tmp_path_factory.mktemp("kb-home")
-    server = EmbeddedServer(home)
-    store = FalkorStore(home)
+@pytest.fixture(scope="module", params=["embedded", pytest.param("neo4j", marks=pytest.mark.neo4j)])
+def kb(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[GraphStore, IngestReport]]:
+    """The corpus ingested into a fresh store: the embedded one always, Neo4j where Docker answers."""
+    server: EmbeddedServer | None = None
+    store: GraphStore
+    if request.param == "embedded":
+        server = EmbeddedServer(tmp_path_factory.mktemp("kb-home"))
+        store = FalkorStore(server.home)
+    else:
+        from modelgenes.kb.neo4j import Neo4jStore
+
+        store = Neo4jStore(request.getfixturevalue("neo4j_uri"))
+        store.clear()
     store.ensure_schema()
     report = ingest_paths(store, [DATA, ONNX_ZOO], batch_name="corpus", workers=2)
     yield store, report
     store.close()
-    server.stop()
+    if server is not None:
+        server.stop()
 
 
-def _run(store: FalkorStore, name: str, **params: object) -> list[dict[str, object]]:
+def _run(store: GraphStore, name: str, **params: object) -> list[dict[str, object]]:
     query = get_query(name)
     return store.query(query.text, params, name=name)
 
 
-def _hub(store: FalkorStore, hub_id: str) -> str:
+def _hub(store: GraphStore, hub_id: str) -> str:
     return resolve_model(store, hub_id)
 
 
-def test_the_whole_corpus_is_ingested_without_failures(kb: tuple[FalkorStore, IngestReport]) -> None:
+def test_the_whole_corpus_is_ingested_without_failures(kb: tuple[GraphStore, IngestReport]) -> None:
     store, report = kb
     assert report.failures == []
     assert report.new >= 40
@@ -59,7 +71,7 @@ def test_the_whole_corpus_is_ingested_without_failures(kb: tuple[FalkorStore, In
     assert stored["nodes"] > report.new
 
 
-def test_reingesting_the_same_files_writes_nothing(kb: tuple[FalkorStore, IngestReport]) -> None:
+def test_reingesting_the_same_files_writes_nothing(kb: tuple[GraphStore, IngestReport]) -> None:
     store, _ = kb
     before = _run(store, "admin/store_counts")[0]
     again = ingest_paths(store, [HUB], batch_name="again", workers=1)
@@ -71,7 +83,7 @@ def test_reingesting_the_same_files_writes_nothing(kb: tuple[FalkorStore, Ingest
 
 
 def test_related_bert_contains_bart_via_attention_and_not_resnet(
-    kb: tuple[FalkorStore, IngestReport],
+    kb: tuple[GraphStore, IngestReport],
 ) -> None:
     store, _ = kb
     rows = {
@@ -82,7 +94,7 @@ def test_related_bert_contains_bart_via_attention_and_not_resnet(
     assert "resnet" not in rows
 
 
-def test_ancestors_of_a_quantised_finetune_reach_its_base(kb: tuple[FalkorStore, IngestReport]) -> None:
+def test_ancestors_of_a_quantised_finetune_reach_its_base(kb: tuple[GraphStore, IngestReport]) -> None:
     store, _ = kb
     int8 = _hub(store, "acme/bert-tiny-sst2-int8")
     rows = _run(store, "lineage/ancestors", model=int8, maxDepth=8)
@@ -91,7 +103,7 @@ def test_ancestors_of_a_quantised_finetune_reach_its_base(kb: tuple[FalkorStore,
     assert rows[1]["relations"] == ["quantized", "finetune"]
 
 
-def test_descendants_and_path_between(kb: tuple[FalkorStore, IngestReport]) -> None:
+def test_descendants_and_path_between(kb: tuple[GraphStore, IngestReport]) -> None:
     store, _ = kb
     base, int8 = _hub(store, "google/bert-tiny"), _hub(store, "acme/bert-tiny-sst2-int8")
     descendants = {r["hubId"] for r in _run(store, "lineage/descendants", model=base, maxDepth=8)}
@@ -100,7 +112,7 @@ def test_descendants_and_path_between(kb: tuple[FalkorStore, IngestReport]) -> N
     assert path["length"] == 2 and path["directions"] == ["parent-of", "parent-of"]
 
 
-def test_family_tree_and_models_of_family(kb: tuple[FalkorStore, IngestReport]) -> None:
+def test_family_tree_and_models_of_family(kb: tuple[GraphStore, IngestReport]) -> None:
     store, _ = kb
     tree = _run(store, "lineage/family_tree", family="bert")
     assert {(r["childName"], r["relation"]) for r in tree} >= {("acme/bert-tiny-sst2", "finetune")}
@@ -108,7 +120,7 @@ def test_family_tree_and_models_of_family(kb: tuple[FalkorStore, IngestReport]) 
     assert len(models) >= 3 and all(r["score"] > 0 for r in models)
 
 
-def test_metadata_from_model_cards_is_stored(kb: tuple[FalkorStore, IngestReport]) -> None:
+def test_metadata_from_model_cards_is_stored(kb: tuple[GraphStore, IngestReport]) -> None:
     store, _ = kb
     summary = _run(store, "explore/model_summary", model=_hub(store, "acme/bert-tiny-sst2"))[0]
     assert summary["licenses"] == ["Apache-2.0"]
@@ -118,7 +130,7 @@ def test_metadata_from_model_cards_is_stored(kb: tuple[FalkorStore, IngestReport
     assert summary["families"] == ["bert"]
 
 
-def test_explore_queries_answer_from_the_corpus(kb: tuple[FalkorStore, IngestReport]) -> None:
+def test_explore_queries_answer_from_the_corpus(kb: tuple[GraphStore, IngestReport]) -> None:
     store, _ = kb
     families = {r["family"]: r["models"] for r in _run(store, "explore/families")}
     assert families["bert"] >= 3 and families["resnet"] >= 3
@@ -130,7 +142,7 @@ def test_explore_queries_answer_from_the_corpus(kb: tuple[FalkorStore, IngestRep
     assert similar and similar[0]["sameArchitecture"] is True
 
 
-def test_multi_family_model_lists_components_in_data_flow_order(kb: tuple[FalkorStore, IngestReport]) -> None:
+def test_multi_family_model_lists_components_in_data_flow_order(kb: tuple[GraphStore, IngestReport]) -> None:
     store, _ = kb
     rows = {r["name"]: r for r in _run(store, "explore/multi_family_models")}
     crnn = [r for name, r in rows.items() if "crnn" in str(name)]
@@ -140,7 +152,7 @@ def test_multi_family_model_lists_components_in_data_flow_order(kb: tuple[Falkor
     assert [c["family"] for c in comps][:2] == ["resnet", "lstm"]
 
 
-def test_every_named_read_query_runs(kb: tuple[FalkorStore, IngestReport]) -> None:
+def test_every_named_read_query_runs(kb: tuple[GraphStore, IngestReport]) -> None:
     store, _ = kb
     some_model = _hub(store, "google/bert-tiny")
     values = {
@@ -159,8 +171,10 @@ def test_every_named_read_query_runs(kb: tuple[FalkorStore, IngestReport]) -> No
         store.query(query.text, params, name=name)  # raises QueryError on any failure
 
 
-def test_cli_query_lineage_related_family(kb: tuple[FalkorStore, IngestReport]) -> None:
+def test_cli_query_lineage_related_family(kb: tuple[GraphStore, IngestReport]) -> None:
     store, _ = kb
+    if not isinstance(store, FalkorStore):
+        pytest.skip("the CLI test reads the embedded store's data dir")
     home = str(Path(store.server.home))
     runner = CliRunner()
     env = {**os.environ, "MODELGENES_HOME": home}
