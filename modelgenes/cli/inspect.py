@@ -82,7 +82,7 @@ def inspect_command(
     it (model card, config.json, Hugging Face cache path, manifest row).
 
     Nothing is stored. A file that cannot be read is reported on one line naming it and the cause;
-    the others are still inspected, and the exit code is 1 when any file failed.
+    the others are still inspected (and printed first), and the exit code is 1 when any file failed.
     """
     from modelgenes.ingest.metadata import read_manifest, read_model_with_metadata
 
@@ -105,7 +105,8 @@ def inspect_command(
         err = Console(stderr=True)
         for message in failures:
             err.print(f"[bold red]error:[/] {' '.join(message.split())}", highlight=False, soft_wrap=True)
-        raise typer.Exit(1)
+        # One summary error: the app turns it into a red line and exit code 1.
+        raise ModelgenesError(f"{len(failures)} of {len(models)} files could not be inspected")
 
 
 def _print(records: list[dict[str, Any]], fmt: OutputFormat, top: int) -> None:

@@ -44,7 +44,7 @@ __all__ = [
 ]
 
 SMALL_CONSTANT = 64  # constant tensors up to this many elements keep their values
-MAX_NODES = 2_000_000  # a file expanding (functions inlined) past this is refused, not ground through
+MAX_NODES = 1_000_000  # a file expanding (functions inlined) past this is refused, not ground through
 
 _DTYPE_NAMES: dict[int, str] = {v: k.lower() for k, v in onnx.TensorProto.DataType.items()}
 _EXTERNAL = onnx.TensorProto.EXTERNAL
@@ -471,6 +471,11 @@ class _Flattener:
     # -- the walk ------------------------------------------------------------------------------
     def run(self) -> None:
         g = self.model.graph
+        total = self._expanded_size()
+        if total > MAX_NODES:
+            raise UnreadableModel(
+                self.path, f"the graph expands to {total} nodes (functions inlined), more than {MAX_NODES}"
+            )
         main = _Scope("", None)
         self._add_graph_tensors(g, main)
         # Only the main graph's value_info: a subgraph's would have to be renamed before its nodes
@@ -496,6 +501,52 @@ class _Flattener:
             index = top.i
             top.i += 1
             self._visit(stack, top, node, index)
+
+    def _body_counts(self, nodes: Sequence[onnx.NodeProto]) -> tuple[int, list[tuple[str, str, str]]]:
+        """Nodes of a body that are not function calls (subgraphs included) and the calls it makes."""
+        plain = 0
+        calls: list[tuple[str, str, str]] = []
+        pending = [nodes]
+        while pending:
+            for n in pending.pop():
+                key = (_domain(n.domain), n.op_type, n.overload)
+                if key in self.functions:
+                    calls.append(key)
+                    continue
+                plain += 1
+                for a in n.attribute:
+                    if a.type == _A.GRAPH:
+                        pending.append(a.g.node)
+                    elif a.type == _A.GRAPHS:
+                        pending.extend(sub.node for sub in a.graphs)
+        return plain, calls
+
+    def _expanded_size(self) -> int:
+        """How many nodes the main graph has once every function call is inlined, computed without
+        inlining (function sizes memoised, depth-first without recursion); refuses recursive functions."""
+        bodies = {key: self._body_counts(f.node) for key, f in self.functions.items()}
+        sizes: dict[tuple[str, str, str], int] = {}
+        for root in bodies:
+            if root in sizes:
+                continue
+            stack = [root]
+            on_path = {root}
+            while stack:
+                key = stack[-1]
+                waiting = next((c for c in bodies[key][1] if c not in sizes), None)
+                if waiting is None:
+                    plain, calls = bodies[key]
+                    sizes[key] = plain + sum(sizes[c] for c in calls)
+                    stack.pop()
+                    on_path.discard(key)
+                    continue
+                if waiting in on_path:
+                    domain, name, _ = waiting
+                    raise UnreadableModel(self.path, f"function {domain}.{name} calls itself")
+                stack.append(waiting)
+                on_path.add(waiting)
+        plain, calls = self._body_counts(self.model.graph.node)
+        return plain + sum(sizes[c] for c in calls)
 
     def _visit(self, stack: list[_Frame | _Emit], frame: _Frame, node: onnx.NodeProto, index: int) -> None:
         scope = frame.scope
