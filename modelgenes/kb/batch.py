@@ -217,6 +217,7 @@ def ingest_paths(
         batch_id,
         [{"path": f.path, "sha256": f.sha256, "kind": f.kind, "message": f.message} for f in report.failures],
     )
+    write.sync_licenses(store)  # after the records, so licenses first seen in this batch get rules too
     report.derived_links = len(write.link_declared_bases(store))
     report.seconds = time.perf_counter() - started
     write.finish_batch(

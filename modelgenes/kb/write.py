@@ -28,6 +28,7 @@ __all__ = [
     "record_errors",
     "start_batch",
     "sync_library",
+    "sync_licenses",
     "write_records",
 ]
 
@@ -176,6 +177,15 @@ def sync_library(
         _run(store, "write/upsert_families", {"rows": family_rows})
     if signature_rows:
         _run(store, "write/upsert_signatures", {"rows": signature_rows})
+
+
+def sync_licenses(store: GraphStore) -> None:
+    """Store the license rules (genealogy/licenses.yaml) on License nodes: every license the rules
+    list, and every license id already stored (expressions and unlisted ids get theirs too)."""
+    from modelgenes.genealogy.licenses import load_rules
+
+    stored = [r["license"] for r in _run(store, "license/licenses", {}) if r["license"]]
+    _run(store, "write/upsert_licenses", {"rows": load_rules().license_rows(stored)})
 
 
 def start_batch(store: GraphStore, batch_id: str, source: str, started_at: str) -> None:
