@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from modelgenes.ingest.graph import Initializer, ModelGraph, OpNode
@@ -69,7 +69,8 @@ _MAX_WALK = 64  # longest chain a pattern walk follows (a cycle ends it too)
 # The working graph
 # --------------------------------------------------------------------------------------------------
 class _N:
-    """A mutable node of the working graph."""
+    """A mutable node of the working graph. Attributes are shared with the source ``OpNode`` until a
+    rule writes one (``set_attr``); an untouched node is handed back as its source ``OpNode``."""
 
     __slots__ = (
         "alive",
@@ -83,20 +84,49 @@ class _N:
         "original_op",
         "outputs",
         "quantised",
+        "src",
     )
 
     def __init__(self, node: OpNode) -> None:
+        self.src: OpNode | None = node
         self.name = node.name
         self.op = node.op
         self.original_op = node.original_op
         self.domain = node.domain
         self.inputs = list(node.inputs)
         self.outputs = list(node.outputs)
-        self.attrs: dict[str, Any] = dict(node.attributes)
+        self.attrs: Mapping[str, Any] = node.attributes
         self.origin = node.origin
         self.quantised = node.quantised
-        self.merged: list[str] = list(node.merged_from) or [node.origin]
+        self.merged: list[str] | None = list(node.merged_from) if node.merged_from else None
         self.alive = True
+
+    def set_attr(self, key: str, value: Any) -> None:
+        """Write one attribute (copying the shared mapping first)."""
+        if self.src is not None and self.attrs is self.src.attributes:
+            self.attrs = dict(self.attrs)
+        self.attrs[key] = value  # type: ignore[index]
+
+    def origins(self) -> list[str]:
+        """The origins of every file node folded into this one (its own first)."""
+        if self.merged is None:
+            self.merged = [self.origin]
+        return self.merged
+
+    def unchanged(self) -> bool:
+        """True when no rule touched the node: its source ``OpNode`` can be reused as is."""
+        s = self.src
+        return (
+            s is not None
+            and self.merged is None
+            and self.attrs is s.attributes
+            and self.op is s.op
+            and self.domain is s.domain
+            and self.quantised == s.quantised
+            and self.original_op is s.original_op
+            and tuple(self.inputs) == s.inputs
+            and tuple(self.outputs) == s.outputs
+        )
 
     def __repr__(self) -> str:  # debugging aid
         return f"<{self.op} {self.name} {self.inputs}->{self.outputs}{'' if self.alive else ' dead'}>"
@@ -145,6 +175,9 @@ class _Work:
         users = self.users.get(t)
         if not users:
             return []
+        if len(users) == 1:
+            n = users[0]
+            return [n] if n.alive and t in n.inputs else []
         found: list[_N] = []
         seen: set[int] = set()
         for n in users:
@@ -200,7 +233,7 @@ class _Work:
         ordered = sorted(group, key=lambda n: self._position(n))
         merged: list[str] = []
         for n in ordered:
-            merged.extend(n.merged)
+            merged.extend(n.origins())
             if n is not last:
                 n.alive = False
         last.original_op = "+".join(n.original_op for n in ordered)
@@ -265,6 +298,9 @@ class _Work:
                     k += 1
                 name = f"{name}~{k}"
             used.add(name)
+            if n.src is not None and name == n.src.name and n.unchanged():
+                nodes.append(n.src)
+                continue
             nodes.append(
                 OpNode(
                     name=name,
@@ -273,10 +309,12 @@ class _Work:
                     domain=n.domain,
                     inputs=tuple(n.inputs),
                     outputs=tuple(n.outputs),
-                    attributes=n.attrs,
+                    attributes=dict(n.attrs)
+                    if n.src is not None and n.attrs is n.src.attributes
+                    else n.attrs,
                     origin=n.origin,
                     quantised=n.quantised,
-                    merged_from=tuple(n.merged) if len(n.merged) > 1 else (),
+                    merged_from=tuple(n.merged) if n.merged is not None and len(n.merged) > 1 else (),
                 )
             )
         producer: dict[str, int] = {}
@@ -417,7 +455,7 @@ def canonical_op_names(w: _Work) -> int:
         if slot is not None and slot < len(n.inputs) and n.inputs[slot]:
             axes = w.values.get(n.inputs[slot])
             if axes is not None:
-                n.attrs["axes"] = tuple(int(a) for a in axes)
+                n.set_attr("axes", tuple(int(a) for a in axes))
         alias = _OP_ALIASES.get((n.domain, n.op))
         if alias is not None:
             n.op = alias
@@ -447,14 +485,17 @@ def window_attributes(w: _Work) -> int:
         if kernel is None:
             continue
         rank = len(kernel)
-        n.attrs["kernel_shape"] = tuple(kernel)
-        n.attrs.setdefault("strides", (1,) * rank)
-        n.attrs.setdefault("dilations", (1,) * rank)
+        if n.attrs.get("kernel_shape") != tuple(kernel):
+            n.set_attr("kernel_shape", tuple(kernel))
+        for key in ("strides", "dilations"):
+            if key not in n.attrs:
+                n.set_attr(key, (1,) * rank)
         if n.op == "Conv":
             group = int(n.attrs.get("group", 1))
-            n.attrs["group"] = group
+            if n.attrs.get("group") != group:
+                n.set_attr("group", group)
             per_group = weight[1] if weight is not None and len(weight) > 1 else None
-            n.attrs["depthwise"] = group > 1 and per_group == 1
+            n.set_attr("depthwise", group > 1 and per_group == 1)
     return count
 
 
@@ -905,23 +946,41 @@ def fold_index_plumbing(w: _Work) -> int:
     not the embedding ``Gather`` the token ids reach (the graph's entry). Graph outputs and quantised
     ops stay."""
     count = 0
-    fed = _fed_by_inputs(w)
+    inputs = set(w.inputs)
+    fed: set[str] = set()  # removed results that depend on a graph input's values
     aux: set[str] = set()
-    for n in w.live():
+    for n in w.live():  # in node order, so producers are decided first
         if n.quantised or not n.outputs:
             continue
         outs = [o for o in n.outputs if o]
         if not outs or any(o in w.output_set for o in outs):
             continue
-        if all(w.dtypes.get(o) in _INDEX_DTYPES for o in outs):
-            n.alive = False
+        if not all(w.dtypes.get(o) in _INDEX_DTYPES for o in outs):
+            continue
+        n.alive = False
+        count += 1
+        if _reads_input_values(w, n, inputs, fed):
+            fed.update(outs)
+            aux.update(outs)
+        else:
             for o in outs:
-                if o in fed:
-                    aux.add(o)
-                else:
-                    w.mark_const(o)
-            count += 1
+                w.mark_const(o)
     return count + _remove_mask_arithmetic(w, aux)
+
+
+def _reads_input_values(w: _Work, n: _N, inputs: set[str], fed: set[str]) -> bool:
+    """Whether ``n`` reads a graph input's values (not just its shape), directly, through removed index
+    nodes, or through a data node (``ArgMax`` of logits)."""
+    slots = _SHAPE_SLOTS.get(n.op, frozenset())
+    for k, t in enumerate(n.inputs):
+        if not t or k in slots or w.is_const(t):
+            continue
+        if t in inputs or t in fed:
+            return True
+        p = w.producer_of(t)
+        if p is not None:  # a live data node (removed index nodes are dead by now)
+            return True
+    return False
 
 
 _COMPUTE_OPS = frozenset(
@@ -957,24 +1016,6 @@ def _remove_mask_arithmetic(w: _Work, aux: set[str]) -> int:
                         following[id(c)] = c
         frontier = following
     return count
-
-
-def _fed_by_inputs(w: _Work) -> set[str]:
-    """Tensors whose values depend on a graph input's values (reading only an input's shape, as
-    ``Shape`` does, does not count). Iterative, in dependency order, cycles tolerated."""
-    fed = set(w.inputs)
-    queue = list(w.inputs)
-    while queue:
-        t = queue.pop()
-        for c in w.consumers(t):
-            slots = _SHAPE_SLOTS.get(c.op, frozenset())
-            if all(k in slots for k, u in enumerate(c.inputs) if u == t):
-                continue
-            for o in c.outputs:
-                if o and o not in fed:
-                    fed.add(o)
-                    queue.append(o)
-    return fed
 
 
 def remove_nan_guards(w: _Work) -> int:
@@ -1086,7 +1127,7 @@ def absorb_padding(w: _Work) -> int:
         c = w.sole_consumer(n.outputs[0])
         if c is None or c.op not in _WINDOW_OPS or c.inputs[:1] != [n.outputs[0]]:
             continue
-        c.merged.extend(n.merged)
+        c.origins().extend(n.origins())
         w.bypass(n)
         count += 1
     return count
@@ -1104,7 +1145,7 @@ def remove_batchnorm_after_conv(w: _Work) -> int:
             continue
         if len(n.outputs) > 1 and any(w.consumers(o) for o in n.outputs[1:] if o):
             continue  # training-mode outputs in use
-        p.merged.extend(n.merged)
+        p.origins().extend(n.origins())
         w.bypass(n)
         count += 1
     return count

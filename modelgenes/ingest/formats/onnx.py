@@ -293,7 +293,7 @@ class _Emit:
     domain: str
     inputs: list[str]
     attributes: dict[str, Any]
-    scope: _Scope
+    outputs: list[str]
 
 
 @dataclass
@@ -471,7 +471,8 @@ class _Flattener:
     # -- the walk ------------------------------------------------------------------------------
     def run(self) -> None:
         g = self.model.graph
-        total = self._expanded_size()
+        # Without local functions the graph cannot expand past what the file holds: no need to count.
+        total = self._expanded_size() if self.functions else 0
         if total > MAX_NODES:
             raise UnreadableModel(
                 self.path, f"the graph expands to {total} nodes (functions inlined), more than {MAX_NODES}"
@@ -490,7 +491,7 @@ class _Flattener:
             top = stack[-1]
             if isinstance(top, _Emit):
                 stack.pop()
-                self._emit(top.node, top.origin, top.domain, top.inputs, top.attributes, top.scope)
+                self._emit(top.node.op_type, top.origin, top.domain, top.inputs, top.attributes, top.outputs)
                 continue
             if top.i >= len(top.nodes):
                 stack.pop()
@@ -551,25 +552,34 @@ class _Flattener:
     def _visit(self, stack: list[_Frame | _Emit], frame: _Frame, node: onnx.NodeProto, index: int) -> None:
         scope = frame.scope
         op = node.op_type
-        domain = _domain(node.domain)
+        domain = node.domain
+        if domain == "ai.onnx":
+            domain = ""
         label = node.name or f"{op}_{index}"
         origin = f"{frame.origin}/{label}" if frame.origin else label
         inputs = [scope.lookup(i) for i in node.input] if scope.prefix else list(node.input)
-        key = (domain, op, node.overload)
-        function = self.functions.get(key)
-        if function is not None:
-            if key in frame.functions:
-                raise UnreadableModel(self.path, f"function {domain}.{op} calls itself (at {origin})")
-            self._inline(stack, frame, node, function, origin, inputs, key)
-            return
-        out0 = scope.define(node.output[0]) if node.output else ""
-        attrs, graphs = self._attributes(node, out0, frame.bindings)
+        if self.functions:
+            key = (domain, op, node.overload)
+            function = self.functions.get(key)
+            if function is not None:
+                if key in frame.functions:
+                    raise UnreadableModel(self.path, f"function {domain}.{op} calls itself (at {origin})")
+                self._inline(stack, frame, node, function, origin, inputs, key)
+                return
+        outs = list(node.output)
+        if scope.prefix or scope.closed:
+            outs = [scope.define(o) for o in outs]
+        out0 = outs[0] if outs else ""
+        if node.attribute:
+            attrs, graphs = self._attributes(node, out0, frame.bindings)
+        else:
+            attrs, graphs = {}, []
         if op == "Constant" and out0 and out0 not in self.initializer_names:
             self._constant_from_attributes(out0, attrs)
         if not graphs:
-            self._emit(node, origin, domain, inputs, attrs, scope, out0)
+            self._emit(op, origin, domain, inputs, attrs, outs)
             return
-        emit = _Emit(node=node, origin=origin, domain=domain, inputs=inputs, attributes=attrs, scope=scope)
+        emit = _Emit(node=node, origin=origin, domain=domain, inputs=inputs, attributes=attrs, outputs=outs)
         stack.append(emit)
         actual = list(inputs)
         for attr_name, sub in reversed(graphs):
@@ -629,22 +639,10 @@ class _Flattener:
         )
 
     def _emit(
-        self,
-        node: onnx.NodeProto,
-        origin: str,
-        domain: str,
-        inputs: list[str],
-        attrs: dict[str, Any],
-        scope: _Scope,
-        out0: str | None = None,
+        self, op: str, origin: str, domain: str, inputs: list[str], attrs: dict[str, Any], outs: list[str]
     ) -> None:
         if len(self.nodes) >= MAX_NODES:
             raise UnreadableModel(self.path, f"the graph expands to more than {MAX_NODES} nodes")
-        outs = list(node.output)
-        if outs:
-            outs[0] = out0 if out0 is not None else scope.define(outs[0])
-            for k in range(1, len(outs)):
-                outs[k] = scope.define(outs[k])
         name = origin
         if name in self.used_names:
             k = 2
@@ -652,18 +650,7 @@ class _Flattener:
                 k += 1
             name = f"{origin}~{k}"
         self.used_names.add(name)
-        self.nodes.append(
-            OpNode(
-                name=name,
-                op=node.op_type,
-                original_op=node.op_type,
-                domain=domain,
-                inputs=tuple(inputs),
-                outputs=tuple(outs),
-                attributes=attrs,
-                origin=origin,
-            )
-        )
+        self.nodes.append(OpNode(name, op, op, domain, tuple(inputs), tuple(outs), attrs, origin))
 
     def graph(self) -> ModelGraph:
         nodes = tuple(self.nodes)
