@@ -7,6 +7,11 @@ tests/data/zoo. A "fine-tune" is its base with every float weight moved by small
 weights, same architecture); a "quantised" copy is the corpus's own onnxruntime quantisation of the
 base export. Every file gets its hub id in the ONNX metadata, so no two samples share a sha256 with
 each other or with the corpus file they came from. Deterministic: the same inputs give the same bytes.
+
+The samples after the first four make the audit's fixture knowledge base (tests/integration/report):
+a mislicensed derivative chain, a model under a publisher-specific license with and without lineage
+to that publisher, a vision model declared text-generation, a two-family model and a model of no
+known family. After rebuilding, refresh the audit golden file (see tests/integration/report).
 """
 
 from __future__ import annotations
@@ -78,6 +83,86 @@ SAMPLES = (
         "bart/bart-h32-ts-op17.onnx",
         {"license": "mit", "pipeline_tag": "summarization", "datasets": ["cnn_dailymail"]},
         {"architectures": ["BartForConditionalGeneration"], "model_type": "bart"},
+    ),
+    # --- the audit's fixture KB (tests/integration/report): one sample per finding, and look-alikes
+    # that must not be flagged.
+    # A non-commercial base, a fine-tune of it relicensed MIT (license-conflict) and a quantised
+    # copy of that fine-tune, still MIT (license-conflict through a chain of two edges).
+    Sample(
+        "research-lab/gpt2-tiny-nc",
+        "gpt2/gpt2-h32-ts-op17.onnx",
+        {"license": "cc-by-nc-4.0", "pipeline_tag": "text-generation", "datasets": ["openwebtext"]},
+        {"architectures": ["GPT2LMHeadModel"], "model_type": "gpt2"},
+    ),
+    Sample(
+        "acme/gpt2-tiny-chat",
+        "gpt2/gpt2-h32-ts-op17.onnx",
+        {
+            "license": "mit",
+            "pipeline_tag": "text-generation",
+            "base_model": "research-lab/gpt2-tiny-nc",
+            "base_model_relation": "finetune",
+        },
+        {"architectures": ["GPT2LMHeadModel"], "model_type": "gpt2"},
+        noise=0.01,
+        seed=2,
+    ),
+    Sample(
+        "acme/gpt2-tiny-chat-int8",
+        "gpt2/gpt2-h32-ts-op17-qdyn.onnx",
+        {
+            "license": "mit",
+            "pipeline_tag": "text-generation",
+            "base_model": "acme/gpt2-tiny-chat",
+            "base_model_relation": "quantized",
+        },
+        {"architectures": ["GPT2LMHeadModel"], "model_type": "gpt2"},
+    ),
+    # Meta's own llama3.1 model and a fine-tune declaring it as base: traceable, no finding.
+    Sample(
+        "meta-llama/llama-tiny",
+        "llama/llama-h32-dynamo-op18.onnx",
+        {"license": "llama3.1", "pipeline_tag": "text-generation"},
+        {"architectures": ["LlamaForCausalLM"], "model_type": "llama"},
+    ),
+    Sample(
+        "acme/llama-tiny-instruct",
+        "llama/llama-h32-dynamo-op18.onnx",
+        {
+            "license": "llama3.1",
+            "pipeline_tag": "text-generation",
+            "base_model": "meta-llama/llama-tiny",
+            "base_model_relation": "finetune",
+        },
+        {"architectures": ["LlamaForCausalLM"], "model_type": "llama"},
+        noise=0.01,
+        seed=3,
+    ),
+    # llama3.1 on a model with no lineage to Meta (a Qwen2-style export): untraceable-license.
+    Sample(
+        "acme/tiny-chat-llama31",
+        "llama/qwen2-h32-s3-ts-op17.onnx",
+        {"license": "llama3.1", "pipeline_tag": "text-generation"},
+        {"architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2"},
+    ),
+    # A ResNet declared text-generation: task-mismatch.
+    Sample(
+        "acme/resnet-tiny-textgen",
+        "resnet/resnet-basic-h16-ts-op17.onnx",
+        {"license": "apache-2.0", "pipeline_tag": "text-generation"},
+        {"architectures": ["ResNetForImageClassification"], "model_type": "resnet"},
+    ),
+    # A CRNN (ResNet-style CNN feeding an LSTM) declared image-to-text: multi-family, task fits.
+    Sample(
+        "acme/crnn-ocr-tiny",
+        "resnet/crnn-w6-h24-ts-op17.onnx",
+        {"license": "apache-2.0", "pipeline_tag": "image-to-text"},
+    ),
+    # A plain MLP: no family, no declared base: unknown-genealogy.
+    Sample(
+        "acme/mystery-regressor",
+        "none/mlp-d4-s1-ts-op17.onnx",
+        {"license": "mit", "pipeline_tag": "tabular-regression"},
     ),
 )
 
