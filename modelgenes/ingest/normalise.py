@@ -148,7 +148,8 @@ class _Work:
                     self.users.setdefault(t, []).append(n)
         self.initializers = list(graph.initializers)
         self.consts: set[str] = {i.name for i in graph.initializers}
-        self.file_tensors = frozenset(self.consts)  # weights stated in the file (not folded results)
+        # Weights stated in the file, and copies of them (Identity, Cast, Transpose…): not computed results.
+        self.file_tensors = set(self.consts)
         self.values: dict[str, tuple[float | int, ...]] = dict(graph.constants)
         self.dtypes: dict[str, str] = dict(graph.tensor_dtypes)
         self.shapes = dict(graph.tensor_shapes)
@@ -228,8 +229,10 @@ class _Work:
         if n.outputs and n.outputs[0] and source < len(n.inputs):
             self.rename_uses(n.outputs[0], n.inputs[source])
 
-    def fuse(self, group: list[_N], op: str, inputs: list[str], last: _N, domain: str = "") -> _N:
-        """Replace ``group`` by one node in ``last``'s place, producing ``last``'s outputs."""
+    def fuse(self, group: list[_N], op: str, inputs: list[str], last: _N, host: _N | None = None) -> _N:
+        """Replace ``group`` by one node in ``last``'s place, producing ``last``'s outputs. With a
+        ``host`` (the op absorbing the others: a Conv taking its bias Add), the node keeps the host's
+        attributes, name and origin."""
         ordered = sorted(group, key=lambda n: self._position(n))
         merged: list[str] = []
         for n in ordered:
@@ -240,8 +243,13 @@ class _Work:
         last.quantised = any(n.quantised for n in ordered)
         last.merged = merged
         last.op = op
-        last.domain = domain
+        last.domain = ""
         last.attrs = {}
+        if host is not None and host is not last:
+            last.attrs = host.attrs
+            last.name, last.origin = host.name, host.origin
+            merged.remove(host.origin)
+            merged.insert(0, host.origin)
         self.set_inputs(last, inputs)
         return last
 
@@ -556,6 +564,7 @@ def split_fused_runtime_ops(w: _Work) -> int:
 
 _NON_DETERMINISTIC = frozenset({"RandomNormalLike", "RandomUniformLike", "Multinomial", "Bernoulli"})
 _VALUE_PRESERVING = frozenset({"Identity", "Cast", "Reshape", "Squeeze", "Unsqueeze", "Flatten"})
+_WEIGHT_COPIES = _VALUE_PRESERVING | {"Transpose", "DequantizeLinear"}
 
 
 def remove_quantisation_plumbing(w: _Work) -> int:
@@ -601,7 +610,7 @@ def absorb_integer_rescale(w: _Work) -> int:
             out = nxt.outputs[0]
         if len(group) > 1:
             last = group[-1]
-            w.fuse(group, n.op, n.inputs, last)
+            w.fuse(group, n.op, n.inputs, last, host=n)
             last.quantised = True
             count += 1
     return count
@@ -625,8 +634,11 @@ def fold_constant_subgraphs(w: _Work) -> int:
         seen.add(id(n))
         n.alive = False
         value = w.values.get(n.inputs[0]) if n.op in _VALUE_PRESERVING else None
+        copies_weight = n.op in _WEIGHT_COPIES and n.inputs[0] in w.file_tensors
         for o in n.outputs:
             w.mark_const(o, value)
+            if copies_weight:
+                w.file_tensors.add(o)
             queue.extend(w.consumers(o))
         if n.op == "ConstantOfShape" and n.outputs:
             _register_filled_tensor(w, n)
@@ -1093,7 +1105,7 @@ def canonical_global_pools(w: _Work) -> int:
     right after a global pool only drops its 1×1 dims and is removed."""
     count = 0
     for n in w.of_op(*_GLOBAL_POOLS):
-        axes = tuple(int(a) for a in n.attrs.get("axes", ()))
+        axes = tuple(sorted(int(a) for a in n.attrs.get("axes", ())))
         if axes not in ((2, 3), (-2, -1), (2, 3, 4), (-3, -2, -1)):
             continue
         shape = w.shapes.get(n.inputs[0]) if n.inputs else None
@@ -1108,6 +1120,26 @@ def canonical_global_pools(w: _Work) -> int:
         if r is not None and r.op == "Reshape" and r.inputs[:1] == [n.outputs[0]]:
             w.bypass(r)
             count += 1
+    return count
+
+
+def split_into_slices(w: _Work) -> int:
+    """A ``Split`` into k parts reads as k ``Slice`` nodes of its input (TorchScript exports ``chunk``
+    as Split, dynamo as Slices); parts nobody reads disappear with the dead nodes."""
+    count = 0
+    for n in w.of_op("Split"):
+        if not n.inputs or len(n.outputs) < 2:
+            continue
+        source = n.inputs[0]
+        for k, out in enumerate(n.outputs[1:], start=1):
+            if out:
+                part = w.add_node(n, "Slice", [source], [out], after=True)
+                part.name = f"{n.name}#{k}"
+        n.op = "Slice"
+        n.outputs = n.outputs[:1]
+        w.set_inputs(n, [source])
+        n.attrs = {}
+        count += 1
     return count
 
 
@@ -1175,7 +1207,7 @@ def absorb_constant_affine(w: _Work) -> int:
                 continue
             if w.sole_consumer(x) is not n or w.is_const(x):
                 continue
-            w.fuse([p, n], p.op, [*p.inputs, b], n)
+            w.fuse([p, n], p.op, [*p.inputs, b], n, host=p)
             count += 1
             break
     return count
@@ -1634,6 +1666,7 @@ RULES: tuple[Rule, ...] = (
     remove_batchnorm_after_conv,
     absorb_padding,
     canonical_global_pools,
+    split_into_slices,
     window_attributes,
     canonical_clip,
     fuse_hard_activations,
