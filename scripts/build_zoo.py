@@ -12,8 +12,9 @@ Usage (independent of any Makefile target; run with the zoo venv, not the projec
 
 (never install an unpinned torch: torch==2.13.0 is the local CPU wheel; torchvision does not work with it.)
 
-Deterministic: every model is built from a config with a fixed seed, and calibration data for the
-static quantiser comes from a seeded generator. Rerunnable: files that exist are kept (and still listed
+Deterministic (a rebuild is byte-identical): every model is built from a config with a fixed seed,
+calibration data for the static quantiser comes from a seeded generator, and the script re-executes
+itself with PYTHONHASHSEED=0. Rerunnable: files that exist are kept (and still listed
 in labels.csv) unless --force. A model whose export fails is logged with the reason and skipped; the
 build goes on. labels.csv is generated from the specs below (never edit it by hand); its columns:
 
@@ -40,13 +41,13 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import onnx
 import torch
 from torch import nn
-from torch.nn import functional as F  # noqa: N812
+from torch.nn import functional as F
 
 warnings.filterwarnings("ignore")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
@@ -56,11 +57,44 @@ import transformers as T  # noqa: E402  (after the environment is set)
 
 T.logging.set_verbosity_error()
 
-LABEL_COLUMNS = ["path", "family", "architecture", "components", "exporter", "opset", "variant", "seed", "size"]
+LABEL_COLUMNS = [
+    "path",
+    "family",
+    "architecture",
+    "components",
+    "exporter",
+    "opset",
+    "variant",
+    "seed",
+    "size",
+]
 FAMILIES = {
-    "alexnet_vgg", "resnet", "inception", "densenet", "squeezenet", "shufflenet", "mobilenet_v1",
-    "mobilenet_v2", "mobilenet_v3", "efficientnet", "convnext", "yolo", "unet", "lstm", "gru", "bert",
-    "roberta", "bart", "t5", "gpt2", "llama", "modernbert", "vit", "whisper", "wav2vec2", "none",
+    "alexnet_vgg",
+    "resnet",
+    "inception",
+    "densenet",
+    "squeezenet",
+    "shufflenet",
+    "mobilenet_v1",
+    "mobilenet_v2",
+    "mobilenet_v3",
+    "efficientnet",
+    "convnext",
+    "yolo",
+    "unet",
+    "lstm",
+    "gru",
+    "bert",
+    "roberta",
+    "bart",
+    "t5",
+    "gpt2",
+    "llama",
+    "modernbert",
+    "vit",
+    "whisper",
+    "wav2vec2",
+    "none",
 }
 
 # ONNX Model Zoo light graphs in the onnx package: file -> (family, architecture)
@@ -149,7 +183,9 @@ class CausalLM(nn.Module):
         self.m = m
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        return self.m(input_ids=input_ids, attention_mask=attention_mask, use_cache=False, return_dict=False)[0]
+        return self.m(input_ids=input_ids, attention_mask=attention_mask, use_cache=False, return_dict=False)[
+            0
+        ]
 
 
 class Seq2Seq(nn.Module):
@@ -175,10 +211,14 @@ class Whisper(nn.Module):
         self.m = m
 
     def forward(self, input_features: torch.Tensor, decoder_input_ids: torch.Tensor) -> torch.Tensor:
-        # an explicit decoder mask keeps transformers off its packed-sequence check (aten::diff: no ONNX export)
+        # an explicit decoder mask keeps transformers off its packed-sequence check
+        # (that check uses aten::diff, which has no ONNX export)
         return self.m(
-            input_features=input_features, decoder_input_ids=decoder_input_ids,
-            decoder_attention_mask=torch.ones_like(decoder_input_ids), use_cache=False, return_dict=False,
+            input_features=input_features,
+            decoder_input_ids=decoder_input_ids,
+            decoder_attention_mask=torch.ones_like(decoder_input_ids),
+            use_cache=False,
+            return_dict=False,
         )[0]
 
 
@@ -237,76 +277,159 @@ def tf_image(model_cls: Any, cfg: Any, size: int) -> Callable[[], Built]:
 
 def bert_cfg(h: int, heads: int, layers: int = 2, **kw: Any) -> Any:
     return T.BertConfig(
-        vocab_size=VOCAB, hidden_size=h, num_hidden_layers=layers, num_attention_heads=heads,
-        intermediate_size=2 * h, max_position_embeddings=64, **kw,
+        vocab_size=VOCAB,
+        hidden_size=h,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        intermediate_size=2 * h,
+        max_position_embeddings=64,
+        **kw,
     )
 
 
 def distilbert_cfg(h: int, heads: int) -> Any:
     return T.DistilBertConfig(
-        vocab_size=VOCAB, dim=h, n_layers=2, n_heads=heads, hidden_dim=2 * h, max_position_embeddings=64,
+        vocab_size=VOCAB,
+        dim=h,
+        n_layers=2,
+        n_heads=heads,
+        hidden_dim=2 * h,
+        max_position_embeddings=64,
     )
 
 
 def roberta_cfg(h: int, heads: int, **kw: Any) -> Any:
     return T.RobertaConfig(
-        vocab_size=VOCAB, hidden_size=h, num_hidden_layers=2, num_attention_heads=heads, intermediate_size=2 * h,
-        max_position_embeddings=64, pad_token_id=1, bos_token_id=0, eos_token_id=2, **kw,
+        vocab_size=VOCAB,
+        hidden_size=h,
+        num_hidden_layers=2,
+        num_attention_heads=heads,
+        intermediate_size=2 * h,
+        max_position_embeddings=64,
+        pad_token_id=1,
+        bos_token_id=0,
+        eos_token_id=2,
+        **kw,
     )
 
 
 def bart_cfg(h: int, heads: int, ffn: int = 2) -> Any:
     return T.BartConfig(
-        vocab_size=VOCAB, d_model=h, encoder_layers=2, decoder_layers=2, encoder_attention_heads=heads,
-        decoder_attention_heads=heads, encoder_ffn_dim=ffn * h, decoder_ffn_dim=ffn * h, max_position_embeddings=64,
-        pad_token_id=1, bos_token_id=0, eos_token_id=2, decoder_start_token_id=2, forced_eos_token_id=2,
+        vocab_size=VOCAB,
+        d_model=h,
+        encoder_layers=2,
+        decoder_layers=2,
+        encoder_attention_heads=heads,
+        decoder_attention_heads=heads,
+        encoder_ffn_dim=ffn * h,
+        decoder_ffn_dim=ffn * h,
+        max_position_embeddings=64,
+        pad_token_id=1,
+        bos_token_id=0,
+        eos_token_id=2,
+        decoder_start_token_id=2,
+        forced_eos_token_id=2,
     )
 
 
 def t5_cfg(h: int, heads: int, ff: str = "relu", ffn: int = 2) -> Any:
     return T.T5Config(
-        vocab_size=VOCAB, d_model=h, d_kv=h // heads, d_ff=ffn * h, num_layers=2, num_decoder_layers=2,
-        num_heads=heads, feed_forward_proj=ff, pad_token_id=0, eos_token_id=1, decoder_start_token_id=0,
-        relative_attention_num_buckets=8, relative_attention_max_distance=32,
+        vocab_size=VOCAB,
+        d_model=h,
+        d_kv=h // heads,
+        d_ff=ffn * h,
+        num_layers=2,
+        num_decoder_layers=2,
+        num_heads=heads,
+        feed_forward_proj=ff,
+        pad_token_id=0,
+        eos_token_id=1,
+        decoder_start_token_id=0,
+        relative_attention_num_buckets=8,
+        relative_attention_max_distance=32,
     )
 
 
 def gpt2_cfg(h: int, heads: int) -> Any:
     return T.GPT2Config(
-        vocab_size=VOCAB, n_embd=h, n_layer=2, n_head=heads, n_positions=64, n_inner=2 * h, bos_token_id=0,
-        eos_token_id=0, pad_token_id=0,
+        vocab_size=VOCAB,
+        n_embd=h,
+        n_layer=2,
+        n_head=heads,
+        n_positions=64,
+        n_inner=2 * h,
+        bos_token_id=0,
+        eos_token_id=0,
+        pad_token_id=0,
     )
 
 
 def llama_like_cfg(cls: Any, h: int, heads: int, kv: int, **kw: Any) -> Any:
     return cls(
-        vocab_size=VOCAB, hidden_size=h, intermediate_size=2 * h, num_hidden_layers=2, num_attention_heads=heads,
-        num_key_value_heads=kv, max_position_embeddings=64, bos_token_id=1, eos_token_id=2, pad_token_id=0,
-        tie_word_embeddings=False, **kw,
+        vocab_size=VOCAB,
+        hidden_size=h,
+        intermediate_size=2 * h,
+        num_hidden_layers=2,
+        num_attention_heads=heads,
+        num_key_value_heads=kv,
+        max_position_embeddings=64,
+        bos_token_id=1,
+        eos_token_id=2,
+        pad_token_id=0,
+        tie_word_embeddings=False,
+        **kw,
     )
 
 
 def modernbert_cfg(h: int, heads: int, layers: int = 2) -> Any:
     return T.ModernBertConfig(
-        vocab_size=VOCAB, hidden_size=h, intermediate_size=2 * h, num_hidden_layers=layers,
-        num_attention_heads=heads, max_position_embeddings=64, local_attention=8, global_attn_every_n_layers=2,
-        pad_token_id=0, eos_token_id=2, bos_token_id=1, cls_token_id=1, sep_token_id=2,
+        vocab_size=VOCAB,
+        hidden_size=h,
+        intermediate_size=2 * h,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        max_position_embeddings=64,
+        local_attention=8,
+        global_attn_every_n_layers=2,
+        pad_token_id=0,
+        eos_token_id=2,
+        bos_token_id=1,
+        cls_token_id=1,
+        sep_token_id=2,
     )
 
 
 def vit_cfg(h: int, heads: int, image: int, patch: int) -> Any:
     return T.ViTConfig(
-        hidden_size=h, num_hidden_layers=2, num_attention_heads=heads, intermediate_size=2 * h,
-        image_size=image, patch_size=patch, num_labels=10,
+        hidden_size=h,
+        num_hidden_layers=2,
+        num_attention_heads=heads,
+        intermediate_size=2 * h,
+        image_size=image,
+        patch_size=patch,
+        num_labels=10,
     )
 
 
 def whisper_cfg(h: int, heads: int, mels: int = 16, frames: int = 32, ffn: int = 2) -> Any:
     return T.WhisperConfig(
-        vocab_size=VOCAB, num_mel_bins=mels, encoder_layers=2, decoder_layers=2, encoder_attention_heads=heads,
-        decoder_attention_heads=heads, encoder_ffn_dim=ffn * h, decoder_ffn_dim=ffn * h, d_model=h,
-        max_source_positions=frames // 2, max_target_positions=32, pad_token_id=0, bos_token_id=1,
-        eos_token_id=2, decoder_start_token_id=3, suppress_tokens=[], begin_suppress_tokens=[],
+        vocab_size=VOCAB,
+        num_mel_bins=mels,
+        encoder_layers=2,
+        decoder_layers=2,
+        encoder_attention_heads=heads,
+        decoder_attention_heads=heads,
+        encoder_ffn_dim=ffn * h,
+        decoder_ffn_dim=ffn * h,
+        d_model=h,
+        max_source_positions=frames // 2,
+        max_target_positions=32,
+        pad_token_id=0,
+        bos_token_id=1,
+        eos_token_id=2,
+        decoder_start_token_id=3,
+        suppress_tokens=[],
+        begin_suppress_tokens=[],
     )
 
 
@@ -320,9 +443,17 @@ def whisper_make(cfg: Any, frames: int = 32) -> Callable[[], Built]:
 
 def wav2vec2_cfg(h: int, heads: int, stable: bool = False) -> Any:
     return T.Wav2Vec2Config(
-        vocab_size=32, hidden_size=h, num_hidden_layers=2, num_attention_heads=heads, intermediate_size=2 * h,
-        conv_dim=(16, 16, 16), conv_stride=(5, 2, 2), conv_kernel=(10, 3, 3), num_conv_pos_embeddings=16,
-        num_conv_pos_embedding_groups=4, do_stable_layer_norm=stable,
+        vocab_size=32,
+        hidden_size=h,
+        num_hidden_layers=2,
+        num_attention_heads=heads,
+        intermediate_size=2 * h,
+        conv_dim=(16, 16, 16),
+        conv_stride=(5, 2, 2),
+        conv_kernel=(10, 3, 3),
+        num_conv_pos_embeddings=16,
+        num_conv_pos_embedding_groups=4,
+        do_stable_layer_norm=stable,
         feat_extract_norm="layer" if stable else "group",
     )
 
@@ -336,25 +467,47 @@ def audio_make(model_cls: Any, cfg: Any, samples: int = 1600) -> Callable[[], Bu
 
 def resnet_cfg(layer: str, emb: int, hidden: list[int], depths: list[int]) -> Any:
     return T.ResNetConfig(
-        num_channels=3, embedding_size=emb, hidden_sizes=hidden, depths=depths, layer_type=layer, num_labels=10,
+        num_channels=3,
+        embedding_size=emb,
+        hidden_sizes=hidden,
+        depths=depths,
+        layer_type=layer,
+        num_labels=10,
     )
 
 
 def mnv1_cfg(mult: float, image: int, tf_padding: bool = True) -> Any:
-    return T.MobileNetV1Config(num_channels=3, image_size=image, depth_multiplier=mult, min_depth=4, num_labels=10,
-                               tf_padding=tf_padding)
+    return T.MobileNetV1Config(
+        num_channels=3,
+        image_size=image,
+        depth_multiplier=mult,
+        min_depth=4,
+        num_labels=10,
+        tf_padding=tf_padding,
+    )
 
 
 def mnv2_cfg(mult: float, image: int, tf_padding: bool = True) -> Any:
     return T.MobileNetV2Config(
-        num_channels=3, image_size=image, depth_multiplier=mult, min_depth=4, finegrained_output=False,
-        num_labels=10, depth_divisible_by=4, tf_padding=tf_padding,
+        num_channels=3,
+        image_size=image,
+        depth_multiplier=mult,
+        min_depth=4,
+        finegrained_output=False,
+        num_labels=10,
+        depth_divisible_by=4,
+        tf_padding=tf_padding,
     )
 
 
 def convnext_cfg(hidden: list[int], depths: list[int], image: int) -> Any:
     return T.ConvNextConfig(
-        num_channels=3, patch_size=4, num_stages=len(hidden), hidden_sizes=hidden, depths=depths, image_size=image,
+        num_channels=3,
+        patch_size=4,
+        num_stages=len(hidden),
+        hidden_sizes=hidden,
+        depths=depths,
+        image_size=image,
         num_labels=10,
     )
 
@@ -363,14 +516,27 @@ def effnet_cfg(image: int, cin: list[int], cout: list[int], depth: float) -> Any
     # transformers hard-codes the stem (32 channels) and the top conv (1280): in_channels[0] must be 32 and
     # hidden_dim 1280 (width_coefficient < 1 breaks the same way, so smaller lists it is).
     return T.EfficientNetConfig(
-        num_channels=3, image_size=image, width_coefficient=1.0, depth_coefficient=depth, in_channels=cin,
-        out_channels=cout, hidden_dim=1280, num_labels=10,
+        num_channels=3,
+        image_size=image,
+        width_coefficient=1.0,
+        depth_coefficient=depth,
+        in_channels=cin,
+        out_channels=cout,
+        hidden_dim=1280,
+        num_labels=10,
     )
 
 
 # --------------------------------------------------------------------------- small torch.nn models
-def cbr(cin: int, cout: int, k: int = 3, s: int = 1, act: type[nn.Module] | None = nn.ReLU, groups: int = 1,
-        bn: bool = True) -> nn.Sequential:
+def cbr(
+    cin: int,
+    cout: int,
+    k: int = 3,
+    s: int = 1,
+    act: type[nn.Module] | None = nn.ReLU,
+    groups: int = 1,
+    bn: bool = True,
+) -> nn.Sequential:
     layers: list[nn.Module] = [nn.Conv2d(cin, cout, k, s, k // 2, groups=groups, bias=not bn)]
     if bn:
         layers.append(nn.BatchNorm2d(cout))
@@ -425,14 +591,30 @@ class InvertedResidualV3(nn.Module):
 
 class MobileNetV3(nn.Module):
     # (kernel, expansion, out, squeeze-excite, hard-swish, stride)
-    SMALL = [(3, 16, 16, True, False, 2), (3, 32, 16, False, False, 2), (3, 48, 16, False, False, 1),
-             (5, 48, 24, True, True, 2), (5, 96, 24, True, True, 1), (5, 64, 32, True, True, 1)]
-    LARGE = [(3, 16, 16, False, False, 1), (3, 32, 16, False, False, 2), (3, 40, 16, False, False, 1),
-             (5, 40, 24, True, False, 2), (5, 48, 24, True, False, 1), (3, 64, 24, False, True, 2),
-             (3, 56, 24, False, True, 1), (3, 64, 32, True, True, 1), (5, 80, 32, True, True, 2),
-             (5, 96, 32, True, True, 1)]
+    SMALL: ClassVar[list[tuple[int, int, int, bool, bool, int]]] = [
+        (3, 16, 16, True, False, 2),
+        (3, 32, 16, False, False, 2),
+        (3, 48, 16, False, False, 1),
+        (5, 48, 24, True, True, 2),
+        (5, 96, 24, True, True, 1),
+        (5, 64, 32, True, True, 1),
+    ]
+    LARGE: ClassVar[list[tuple[int, int, int, bool, bool, int]]] = [
+        (3, 16, 16, False, False, 1),
+        (3, 32, 16, False, False, 2),
+        (3, 40, 16, False, False, 1),
+        (5, 40, 24, True, False, 2),
+        (5, 48, 24, True, False, 1),
+        (3, 64, 24, False, True, 2),
+        (3, 56, 24, False, True, 1),
+        (3, 64, 32, True, True, 1),
+        (5, 80, 32, True, True, 2),
+        (5, 96, 32, True, True, 1),
+    ]
 
-    def __init__(self, cfg: list[tuple[int, int, int, bool, bool, int]], last: int, classes: int = 10) -> None:
+    def __init__(
+        self, cfg: list[tuple[int, int, int, bool, bool, int]], last: int, classes: int = 10
+    ) -> None:
         super().__init__()
         layers: list[nn.Module] = [cbr(3, 16, 3, 2, act=nn.Hardswish)]
         c = 16
@@ -441,7 +623,9 @@ class MobileNetV3(nn.Module):
             c = o
         layers.append(cbr(c, 6 * c, 1, act=nn.Hardswish))
         self.features = nn.Sequential(*layers)
-        self.head = nn.Sequential(nn.Linear(6 * c, last), nn.Hardswish(), nn.Dropout(0.2), nn.Linear(last, classes))
+        self.head = nn.Sequential(
+            nn.Linear(6 * c, last), nn.Hardswish(), nn.Dropout(0.2), nn.Linear(last, classes)
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = F.adaptive_avg_pool2d(self.features(x), 1).flatten(1)
@@ -518,7 +702,7 @@ class SPPF(nn.Module):
 class Yolo(nn.Module):
     def __init__(self, w: int = 8, block: str = "c2f", classes: int = 4, anchor_free: bool = True) -> None:
         super().__init__()
-        B: Any = C2f if block == "c2f" else C3  # noqa: N806
+        B: Any = C2f if block == "c2f" else C3
         self.b0 = nn.Sequential(YConv(3, w, 3, 2), YConv(w, 2 * w, 3, 2), B(2 * w, 2 * w, 1, True))
         self.b1 = nn.Sequential(YConv(2 * w, 4 * w, 3, 2), B(4 * w, 4 * w, 1, True))  # P3 /8
         self.b2 = nn.Sequential(YConv(4 * w, 8 * w, 3, 2), B(8 * w, 8 * w, 1, True))  # P4 /16
@@ -563,7 +747,9 @@ class DoubleConv(nn.Sequential):
 
 
 class UNet(nn.Module):
-    def __init__(self, base: int = 8, depth: int = 3, up: str = "convt", cin: int = 3, classes: int = 2) -> None:
+    def __init__(
+        self, base: int = 8, depth: int = 3, up: str = "convt", cin: int = 3, classes: int = 2
+    ) -> None:
         super().__init__()
         chans = [base * 2**i for i in range(depth + 1)]
         self.downs = nn.ModuleList()
@@ -578,7 +764,9 @@ class UNet(nn.Module):
             if up == "convt":
                 self.ups.append(nn.ConvTranspose2d(ch * 2, ch, 2, 2))
             else:
-                self.ups.append(nn.Sequential(nn.Upsample(scale_factor=2, mode="bilinear"), nn.Conv2d(ch * 2, ch, 1)))
+                self.ups.append(
+                    nn.Sequential(nn.Upsample(scale_factor=2, mode="bilinear"), nn.Conv2d(ch * 2, ch, 1))
+                )
             self.decs.append(DoubleConv(ch * 2, ch))
         self.out = nn.Conv2d(base, classes, 1)
 
@@ -617,8 +805,10 @@ class FPNSeg(nn.Module):
             top = self.lat[i](feats[i]) + F.interpolate(top, scale_factor=2.0, mode="nearest")
             pyramid.insert(0, top)
         size = pyramid[0].shape[-2:]
-        merged = [F.interpolate(s(p), size=size, mode="bilinear") if i else s(p)
-                  for i, (s, p) in enumerate(zip(self.smooth, pyramid, strict=True))]
+        merged = [
+            F.interpolate(s(p), size=size, mode="bilinear") if i else s(p)
+            for i, (s, p) in enumerate(zip(self.smooth, pyramid, strict=True))
+        ]
         y = self.head(torch.cat(merged, 1))
         return F.interpolate(y, scale_factor=2.0, mode="bilinear")
 
@@ -627,18 +817,35 @@ class FPNSeg(nn.Module):
 class AlexNetMini(nn.Module):
     def __init__(self, w: int = 16, lrn: bool = True, image: int = 96, classes: int = 10) -> None:
         super().__init__()
-        norm: Callable[[], nn.Module] = (lambda: nn.LocalResponseNorm(5, 1e-4, 0.75, 1.0)) if lrn else nn.Identity
+        norm: Callable[[], nn.Module] = (
+            (lambda: nn.LocalResponseNorm(5, 1e-4, 0.75, 1.0)) if lrn else nn.Identity
+        )
         self.features = nn.Sequential(
-            nn.Conv2d(3, w, 11, 4, 2), nn.ReLU(), norm(), nn.MaxPool2d(3, 2),
-            nn.Conv2d(w, 2 * w, 5, padding=2), nn.ReLU(), norm(), nn.MaxPool2d(3, 2),
-            nn.Conv2d(2 * w, 3 * w, 3, padding=1), nn.ReLU(),
-            nn.Conv2d(3 * w, 2 * w, 3, padding=1), nn.ReLU(),
-            nn.Conv2d(2 * w, 2 * w, 3, padding=1), nn.ReLU(), nn.MaxPool2d(3, 2),
+            nn.Conv2d(3, w, 11, 4, 2),
+            nn.ReLU(),
+            norm(),
+            nn.MaxPool2d(3, 2),
+            nn.Conv2d(w, 2 * w, 5, padding=2),
+            nn.ReLU(),
+            norm(),
+            nn.MaxPool2d(3, 2),
+            nn.Conv2d(2 * w, 3 * w, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(3 * w, 2 * w, 3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(2 * w, 2 * w, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(3, 2),
         )
         with torch.no_grad():
             flat = self.features(torch.zeros(1, 3, image, image)).numel()
         self.classifier = nn.Sequential(
-            nn.Dropout(), nn.Linear(flat, 8 * w), nn.ReLU(), nn.Dropout(), nn.Linear(8 * w, 8 * w), nn.ReLU(),
+            nn.Dropout(),
+            nn.Linear(flat, 8 * w),
+            nn.ReLU(),
+            nn.Dropout(),
+            nn.Linear(8 * w, 8 * w),
+            nn.ReLU(),
             nn.Linear(8 * w, classes),
         )
 
@@ -660,7 +867,12 @@ class VGGMini(nn.Module):
                 c = v
         self.features = nn.Sequential(*layers)
         self.classifier = nn.Sequential(
-            nn.Linear(c * 4, 2 * c), nn.ReLU(), nn.Dropout(), nn.Linear(2 * c, 2 * c), nn.ReLU(), nn.Dropout(),
+            nn.Linear(c * 4, 2 * c),
+            nn.ReLU(),
+            nn.Dropout(),
+            nn.Linear(2 * c, 2 * c),
+            nn.ReLU(),
+            nn.Dropout(),
             nn.Linear(2 * c, classes),
         )
 
@@ -687,21 +899,33 @@ class SqueezeNetMini(nn.Module):
         super().__init__()
         if version == "1_0":
             self.features = nn.Sequential(
-                nn.Conv2d(3, 24, 7, 2), nn.ReLU(), nn.MaxPool2d(3, 2, ceil_mode=True),
-                Fire(24, w, 4 * w, 4 * w), Fire(8 * w, w, 4 * w, 4 * w), Fire(8 * w, 2 * w, 8 * w, 8 * w),
+                nn.Conv2d(3, 24, 7, 2),
+                nn.ReLU(),
                 nn.MaxPool2d(3, 2, ceil_mode=True),
-                Fire(16 * w, 2 * w, 8 * w, 8 * w), Fire(16 * w, 3 * w, 12 * w, 12 * w),
+                Fire(24, w, 4 * w, 4 * w),
+                Fire(8 * w, w, 4 * w, 4 * w),
+                Fire(8 * w, 2 * w, 8 * w, 8 * w),
+                nn.MaxPool2d(3, 2, ceil_mode=True),
+                Fire(16 * w, 2 * w, 8 * w, 8 * w),
+                Fire(16 * w, 3 * w, 12 * w, 12 * w),
             )
         else:
             self.features = nn.Sequential(
-                nn.Conv2d(3, 16, 3, 2), nn.ReLU(), nn.MaxPool2d(3, 2, ceil_mode=True),
-                Fire(16, w, 4 * w, 4 * w), Fire(8 * w, w, 4 * w, 4 * w), nn.MaxPool2d(3, 2, ceil_mode=True),
-                Fire(8 * w, 2 * w, 8 * w, 8 * w), Fire(16 * w, 2 * w, 8 * w, 8 * w),
-                nn.MaxPool2d(3, 2, ceil_mode=True), Fire(16 * w, 3 * w, 12 * w, 12 * w),
+                nn.Conv2d(3, 16, 3, 2),
+                nn.ReLU(),
+                nn.MaxPool2d(3, 2, ceil_mode=True),
+                Fire(16, w, 4 * w, 4 * w),
+                Fire(8 * w, w, 4 * w, 4 * w),
+                nn.MaxPool2d(3, 2, ceil_mode=True),
+                Fire(8 * w, 2 * w, 8 * w, 8 * w),
+                Fire(16 * w, 2 * w, 8 * w, 8 * w),
+                nn.MaxPool2d(3, 2, ceil_mode=True),
+                Fire(16 * w, 3 * w, 12 * w, 12 * w),
             )
         cout = 24 * w
-        self.classifier = nn.Sequential(nn.Dropout(0.5), nn.Conv2d(cout, classes, 1), nn.ReLU(),
-                                        nn.AdaptiveAvgPool2d(1))
+        self.classifier = nn.Sequential(
+            nn.Dropout(0.5), nn.Conv2d(cout, classes, 1), nn.ReLU(), nn.AdaptiveAvgPool2d(1)
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.flatten(self.classifier(self.features(x)), 1)
@@ -724,7 +948,9 @@ class ShuffleUnit(nn.Module):
         else:
             self.branch1 = nn.Sequential()
         c2 = cin if stride > 1 else bf
-        self.branch2 = nn.Sequential(cbr(c2, bf, 1), cbr(bf, bf, 3, stride, act=None, groups=bf), cbr(bf, bf, 1))
+        self.branch2 = nn.Sequential(
+            cbr(c2, bf, 1), cbr(bf, bf, 3, stride, act=None, groups=bf), cbr(bf, bf, 1)
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.stride == 1:
@@ -770,17 +996,28 @@ class DenseLayer(nn.Module):
 
 
 class DenseNetMini(nn.Module):
-    def __init__(self, growth: int = 8, blocks: tuple[int, ...] = (2, 2, 2), init: int = 16, classes: int = 10) -> None:
+    def __init__(
+        self, growth: int = 8, blocks: tuple[int, ...] = (2, 2, 2), init: int = 16, classes: int = 10
+    ) -> None:
         super().__init__()
-        layers: list[nn.Module] = [nn.Conv2d(3, init, 3, 1, 1, bias=False), nn.BatchNorm2d(init), nn.ReLU(),
-                                   nn.MaxPool2d(3, 2, 1)]
+        layers: list[nn.Module] = [
+            nn.Conv2d(3, init, 3, 1, 1, bias=False),
+            nn.BatchNorm2d(init),
+            nn.ReLU(),
+            nn.MaxPool2d(3, 2, 1),
+        ]
         c = init
         for i, n in enumerate(blocks):
             for _ in range(n):
                 layers.append(DenseLayer(c, growth))
                 c += growth
             if i != len(blocks) - 1:
-                layers += [nn.BatchNorm2d(c), nn.ReLU(), nn.Conv2d(c, c // 2, 1, bias=False), nn.AvgPool2d(2, 2)]
+                layers += [
+                    nn.BatchNorm2d(c),
+                    nn.ReLU(),
+                    nn.Conv2d(c, c // 2, 1, bias=False),
+                    nn.AvgPool2d(2, 2),
+                ]
                 c //= 2
         layers += [nn.BatchNorm2d(c), nn.ReLU()]
         self.features = nn.Sequential(*layers)
@@ -813,8 +1050,13 @@ class InceptionMini(nn.Module):
     def __init__(self, w: int = 4, v2: bool = False, blocks: int = 3, classes: int = 10) -> None:
         super().__init__()
         bn = v2
-        self.stem = nn.Sequential(cbr(3, 4 * w, 7, 2, bn=bn), nn.MaxPool2d(3, 2, 1), cbr(4 * w, 4 * w, 1, bn=bn),
-                                  cbr(4 * w, 8 * w, 3, bn=bn), nn.MaxPool2d(3, 2, 1))
+        self.stem = nn.Sequential(
+            cbr(3, 4 * w, 7, 2, bn=bn),
+            nn.MaxPool2d(3, 2, 1),
+            cbr(4 * w, 4 * w, 1, bn=bn),
+            cbr(4 * w, 8 * w, 3, bn=bn),
+            nn.MaxPool2d(3, 2, 1),
+        )
         mods: list[nn.Module] = []
         c = 8 * w
         for i in range(blocks):
@@ -851,8 +1093,13 @@ class CRNN(nn.Module):
     def __init__(self, w: int = 8, hidden: int = 32, classes: int = 37, layers: int = 1) -> None:
         super().__init__()
         self.cnn = nn.Sequential(
-            cbr(1, w), BasicBlock(w, w), BasicBlock(w, 2 * w, 2), BasicBlock(2 * w, 2 * w),
-            BasicBlock(2 * w, 4 * w, (2, 1)), BasicBlock(4 * w, 4 * w), BasicBlock(4 * w, 4 * w, (2, 1)),
+            cbr(1, w),
+            BasicBlock(w, w),
+            BasicBlock(w, 2 * w, 2),
+            BasicBlock(2 * w, 2 * w),
+            BasicBlock(2 * w, 4 * w, (2, 1)),
+            BasicBlock(4 * w, 4 * w),
+            BasicBlock(4 * w, 4 * w, (2, 1)),
         )
         self.rnn = nn.LSTM(4 * w, hidden, num_layers=layers, bidirectional=True, batch_first=True)
         self.fc = nn.Linear(2 * hidden, classes)
@@ -866,8 +1113,16 @@ class CRNN(nn.Module):
 
 # ---- LSTM / GRU
 class RNNClassifier(nn.Module):
-    def __init__(self, kind: str, vocab: int, emb: int, hidden: int, layers: int = 1, bidir: bool = False,
-                 classes: int = 5) -> None:
+    def __init__(
+        self,
+        kind: str,
+        vocab: int,
+        emb: int,
+        hidden: int,
+        layers: int = 1,
+        bidir: bool = False,
+        classes: int = 5,
+    ) -> None:
         super().__init__()
         self.emb = nn.Embedding(vocab, emb)
         rnn = nn.LSTM if kind == "lstm" else nn.GRU
@@ -976,7 +1231,9 @@ class CellLoop(nn.Module):
 
 # ---- models of no library family
 class MLP(nn.Module):
-    def __init__(self, dims: list[int], act: type[nn.Module] = nn.ReLU, out_act: nn.Module | None = None) -> None:
+    def __init__(
+        self, dims: list[int], act: type[nn.Module] = nn.ReLU, out_act: nn.Module | None = None
+    ) -> None:
         super().__init__()
         layers: list[nn.Module] = []
         for i in range(len(dims) - 1):
@@ -1106,8 +1363,9 @@ class FourierMLP(nn.Module):
         return self.mlp(torch.cat((p, torch.sin(z), torch.cos(z)), 1))
 
 
-def simple(factory: Callable[[], nn.Module], *inputs: Callable[[], torch.Tensor],
-           bn: bool = False) -> Callable[[], Built]:
+def simple(
+    factory: Callable[[], nn.Module], *inputs: Callable[[], torch.Tensor], bn: bool = False
+) -> Callable[[], Built]:
     def make() -> Built:
         m = factory()
         m = randomise_bn(m) if bn else m.eval()
@@ -1140,223 +1398,974 @@ def ssm_make(model_cls: Any, cfg: Any) -> Callable[[], Built]:
 
 
 # --------------------------------------------------------------------------- the catalogue
-def catalogue() -> list[Spec]:  # noqa: PLR0915
-    S: list[Spec] = []  # noqa: N806
+def catalogue() -> list[Spec]:
+    S: list[Spec] = []
     add = S.append
     full = [TS13, TS17, DY18]
 
     # ---- bert (incl. DistilBERT)
-    add(Spec("bert", "bert", "h32", tf_text(T.BertModel, bert_cfg(32, 2)), TEXT_IN, full, ["qdyn", "qdq"],
-             dynamic=TEXT_DYN))
-    add(Spec("bert", "bert", "h64", tf_text(T.BertForSequenceClassification, bert_cfg(64, 4, num_labels=3)),
-             TEXT_IN, [TS17], seed=1))
-    add(Spec("bert", "bert", "h48-l3", tf_text(T.BertModel, bert_cfg(48, 4, layers=3, hidden_act="gelu_new")),
-             TEXT_IN, [TS13], seed=2))
-    add(Spec("bert", "distilbert", "h32", tf_text(T.DistilBertModel, distilbert_cfg(32, 2)), TEXT_IN,
-             [TS17, DY18], ["qdyn"], dynamic=TEXT_DYN))
-    add(Spec("bert", "distilbert", "h48", tf_text(T.DistilBertForSequenceClassification, distilbert_cfg(48, 4)),
-             TEXT_IN, [TS17], ["qdq"], seed=1))
+    add(
+        Spec(
+            "bert",
+            "bert",
+            "h32",
+            tf_text(T.BertModel, bert_cfg(32, 2)),
+            TEXT_IN,
+            full,
+            ["qdyn", "qdq"],
+            dynamic=TEXT_DYN,
+        )
+    )
+    add(
+        Spec(
+            "bert",
+            "bert",
+            "h64",
+            tf_text(T.BertForSequenceClassification, bert_cfg(64, 4, num_labels=3)),
+            TEXT_IN,
+            [TS17],
+            seed=1,
+        )
+    )
+    add(
+        Spec(
+            "bert",
+            "bert",
+            "h48-l3",
+            tf_text(T.BertModel, bert_cfg(48, 4, layers=3, hidden_act="gelu_new")),
+            TEXT_IN,
+            [TS13],
+            seed=2,
+        )
+    )
+    add(
+        Spec(
+            "bert",
+            "distilbert",
+            "h32",
+            tf_text(T.DistilBertModel, distilbert_cfg(32, 2)),
+            TEXT_IN,
+            [TS17, DY18],
+            ["qdyn"],
+            dynamic=TEXT_DYN,
+        )
+    )
+    add(
+        Spec(
+            "bert",
+            "distilbert",
+            "h48",
+            tf_text(T.DistilBertForSequenceClassification, distilbert_cfg(48, 4)),
+            TEXT_IN,
+            [TS17],
+            ["qdq"],
+            seed=1,
+        )
+    )
     # ---- roberta
-    add(Spec("roberta", "roberta", "h32", tf_text(T.RobertaModel, roberta_cfg(32, 2)), TEXT_IN, full,
-             ["qdyn", "qdq"], dynamic=TEXT_DYN))
-    add(Spec("roberta", "roberta", "h48",
-             tf_text(T.RobertaForSequenceClassification, roberta_cfg(48, 4, num_labels=2)), TEXT_IN, [TS17],
-             ["qdyn"], seed=1))
+    add(
+        Spec(
+            "roberta",
+            "roberta",
+            "h32",
+            tf_text(T.RobertaModel, roberta_cfg(32, 2)),
+            TEXT_IN,
+            full,
+            ["qdyn", "qdq"],
+            dynamic=TEXT_DYN,
+        )
+    )
+    add(
+        Spec(
+            "roberta",
+            "roberta",
+            "h48",
+            tf_text(T.RobertaForSequenceClassification, roberta_cfg(48, 4, num_labels=2)),
+            TEXT_IN,
+            [TS17],
+            ["qdyn"],
+            seed=1,
+        )
+    )
     # ---- bart
-    add(Spec("bart", "bart", "h32", tf_s2s(T.BartModel, bart_cfg(32, 2)), S2S_IN, full, ["qdyn"],
-             dynamic=S2S_DYN))
-    add(Spec("bart", "bart", "h24", tf_s2s(T.BartForConditionalGeneration, bart_cfg(24, 4)), S2S_IN, [TS17],
-             seed=1))
+    add(
+        Spec(
+            "bart",
+            "bart",
+            "h32",
+            tf_s2s(T.BartModel, bart_cfg(32, 2)),
+            S2S_IN,
+            full,
+            ["qdyn"],
+            dynamic=S2S_DYN,
+        )
+    )
+    add(
+        Spec(
+            "bart",
+            "bart",
+            "h24",
+            tf_s2s(T.BartForConditionalGeneration, bart_cfg(24, 4)),
+            S2S_IN,
+            [TS17],
+            seed=1,
+        )
+    )
     # ---- t5
-    add(Spec("t5", "t5", "h32", tf_s2s(T.T5Model, t5_cfg(32, 2)), S2S_IN, full, ["qdyn"],
-             dynamic=S2S_DYN))
-    add(Spec("t5", "t5-v1_1", "h24", tf_s2s(T.T5ForConditionalGeneration, t5_cfg(24, 4, "gated-gelu")), S2S_IN,
-             [TS17], seed=1))
+    add(Spec("t5", "t5", "h32", tf_s2s(T.T5Model, t5_cfg(32, 2)), S2S_IN, full, ["qdyn"], dynamic=S2S_DYN))
+    add(
+        Spec(
+            "t5",
+            "t5-v1_1",
+            "h24",
+            tf_s2s(T.T5ForConditionalGeneration, t5_cfg(24, 4, "gated-gelu")),
+            S2S_IN,
+            [TS17],
+            seed=1,
+        )
+    )
     # ---- gpt2
-    add(Spec("gpt2", "gpt2", "h32", tf_text(T.GPT2LMHeadModel, gpt2_cfg(32, 2), CausalLM), TEXT_IN, full,
-             ["qdyn", "qdq"], dynamic=TEXT_DYN))
-    add(Spec("gpt2", "gpt2", "h48", tf_text(T.GPT2LMHeadModel, gpt2_cfg(48, 4), CausalLM), TEXT_IN, [TS17],
-             ["qdyn"], seed=1))
+    add(
+        Spec(
+            "gpt2",
+            "gpt2",
+            "h32",
+            tf_text(T.GPT2LMHeadModel, gpt2_cfg(32, 2), CausalLM),
+            TEXT_IN,
+            full,
+            ["qdyn", "qdq"],
+            dynamic=TEXT_DYN,
+        )
+    )
+    add(
+        Spec(
+            "gpt2",
+            "gpt2",
+            "h48",
+            tf_text(T.GPT2LMHeadModel, gpt2_cfg(48, 4), CausalLM),
+            TEXT_IN,
+            [TS17],
+            ["qdyn"],
+            seed=1,
+        )
+    )
     # ---- llama (incl. Mistral / Qwen2 style)
-    add(Spec("llama", "llama", "h32", tf_text(T.LlamaForCausalLM, llama_like_cfg(T.LlamaConfig, 32, 4, 2),
-                                               CausalLM), TEXT_IN, full, ["qdyn", "qdq"], dynamic=TEXT_DYN))
-    add(Spec("llama", "llama", "h48", tf_text(T.LlamaForCausalLM, llama_like_cfg(T.LlamaConfig, 48, 4, 4),
-                                               CausalLM), TEXT_IN, [TS17], seed=1))
-    add(Spec("llama", "mistral", "h32",
-             tf_text(T.MistralForCausalLM, llama_like_cfg(T.MistralConfig, 32, 4, 2, sliding_window=8), CausalLM),
-             TEXT_IN, [TS17, DY18], seed=2))
-    add(Spec("llama", "qwen2", "h32", tf_text(T.Qwen2ForCausalLM, llama_like_cfg(T.Qwen2Config, 32, 4, 2),
-                                              CausalLM), TEXT_IN, [TS17], ["qdyn"], seed=3))
+    add(
+        Spec(
+            "llama",
+            "llama",
+            "h32",
+            tf_text(T.LlamaForCausalLM, llama_like_cfg(T.LlamaConfig, 32, 4, 2), CausalLM),
+            TEXT_IN,
+            full,
+            ["qdyn", "qdq"],
+            dynamic=TEXT_DYN,
+        )
+    )
+    add(
+        Spec(
+            "llama",
+            "llama",
+            "h48",
+            tf_text(T.LlamaForCausalLM, llama_like_cfg(T.LlamaConfig, 48, 4, 4), CausalLM),
+            TEXT_IN,
+            [TS17],
+            seed=1,
+        )
+    )
+    add(
+        Spec(
+            "llama",
+            "mistral",
+            "h32",
+            tf_text(
+                T.MistralForCausalLM, llama_like_cfg(T.MistralConfig, 32, 4, 2, sliding_window=8), CausalLM
+            ),
+            TEXT_IN,
+            [TS17, DY18],
+            seed=2,
+        )
+    )
+    add(
+        Spec(
+            "llama",
+            "qwen2",
+            "h32",
+            tf_text(T.Qwen2ForCausalLM, llama_like_cfg(T.Qwen2Config, 32, 4, 2), CausalLM),
+            TEXT_IN,
+            [TS17],
+            ["qdyn"],
+            seed=3,
+        )
+    )
     # ---- modernbert
-    add(Spec("modernbert", "modernbert", "h32", tf_text(T.ModernBertModel, modernbert_cfg(32, 2)), TEXT_IN,
-             [TS13, TS17, DY18], ["qdyn"], dynamic=TEXT_DYN))
-    add(Spec("modernbert", "modernbert", "h48",
-             tf_text(T.ModernBertForSequenceClassification, modernbert_cfg(48, 4)), TEXT_IN,
-             [TS17], ["qdq"], seed=1))
+    add(
+        Spec(
+            "modernbert",
+            "modernbert",
+            "h32",
+            tf_text(T.ModernBertModel, modernbert_cfg(32, 2)),
+            TEXT_IN,
+            [TS13, TS17, DY18],
+            ["qdyn"],
+            dynamic=TEXT_DYN,
+        )
+    )
+    add(
+        Spec(
+            "modernbert",
+            "modernbert",
+            "h48",
+            tf_text(T.ModernBertForSequenceClassification, modernbert_cfg(48, 4)),
+            TEXT_IN,
+            [TS17],
+            ["qdq"],
+            seed=1,
+        )
+    )
     # ---- vit
-    add(Spec("vit", "vit", "h32-p8", tf_image(T.ViTModel, vit_cfg(32, 2, 32, 8), 32), ["pixel_values"], full,
-             ["qdyn", "qdq"], dynamic=IMG_DYN))
-    add(Spec("vit", "vit", "h48-p8", tf_image(T.ViTForImageClassification, vit_cfg(48, 4, 48, 8), 48),
-             ["pixel_values"], [TS17], seed=1))
+    add(
+        Spec(
+            "vit",
+            "vit",
+            "h32-p8",
+            tf_image(T.ViTModel, vit_cfg(32, 2, 32, 8), 32),
+            ["pixel_values"],
+            full,
+            ["qdyn", "qdq"],
+            dynamic=IMG_DYN,
+        )
+    )
+    add(
+        Spec(
+            "vit",
+            "vit",
+            "h48-p8",
+            tf_image(T.ViTForImageClassification, vit_cfg(48, 4, 48, 8), 48),
+            ["pixel_values"],
+            [TS17],
+            seed=1,
+        )
+    )
     # ---- whisper
-    add(Spec("whisper", "whisper", "h32", whisper_make(whisper_cfg(32, 2)), ["input_features", "decoder_input_ids"],
-             [TS13, TS17, DY18], ["qdyn"]))
-    add(Spec("whisper", "whisper", "h24", whisper_make(whisper_cfg(24, 4, mels=20)),
-             ["input_features", "decoder_input_ids"], [TS17], seed=1))
+    add(
+        Spec(
+            "whisper",
+            "whisper",
+            "h32",
+            whisper_make(whisper_cfg(32, 2)),
+            ["input_features", "decoder_input_ids"],
+            [TS13, TS17, DY18],
+            ["qdyn"],
+        )
+    )
+    add(
+        Spec(
+            "whisper",
+            "whisper",
+            "h24",
+            whisper_make(whisper_cfg(24, 4, mels=20)),
+            ["input_features", "decoder_input_ids"],
+            [TS17],
+            seed=1,
+        )
+    )
     # ---- wav2vec2
-    add(Spec("wav2vec2", "wav2vec2", "h32", audio_make(T.Wav2Vec2Model, wav2vec2_cfg(32, 2)), ["input_values"],
-             [TS17, DY18], ["qdyn"]))
-    add(Spec("wav2vec2", "wav2vec2-stable-ln", "h48",
-             audio_make(T.Wav2Vec2ForCTC, wav2vec2_cfg(48, 4, stable=True)), ["input_values"], [TS13, TS17],
-             seed=1))
+    add(
+        Spec(
+            "wav2vec2",
+            "wav2vec2",
+            "h32",
+            audio_make(T.Wav2Vec2Model, wav2vec2_cfg(32, 2)),
+            ["input_values"],
+            [TS17, DY18],
+            ["qdyn"],
+        )
+    )
+    add(
+        Spec(
+            "wav2vec2",
+            "wav2vec2-stable-ln",
+            "h48",
+            audio_make(T.Wav2Vec2ForCTC, wav2vec2_cfg(48, 4, stable=True)),
+            ["input_values"],
+            [TS13, TS17],
+            seed=1,
+        )
+    )
 
     # ---- CNNs from transformers configs
     pix = ["pixel_values"]
-    add(Spec("resnet", "resnet-basic", "h16", tf_image(T.ResNetModel, resnet_cfg("basic", 16, [16, 32], [1, 1]), 32),
-             pix, [TS13, TS17, BN17, DY18], ["qdyn", "qdq"], dynamic=IMG_DYN))
-    add(Spec("resnet", "resnet-basic", "h32",
-             tf_image(T.ResNetForImageClassification, resnet_cfg("basic", 16, [16, 24, 48], [2, 2, 1]), 64), pix,
-             [TS17], seed=1))
-    add(Spec("resnet", "resnet-bottleneck", "h32",
-             tf_image(T.ResNetModel, resnet_cfg("bottleneck", 16, [32, 64], [1, 2]), 32), pix, [TS17, BN17, DY18],
-             ["qdq"]))
-    add(Spec("resnet", "resnet-bottleneck", "h64",
-             tf_image(T.ResNetForImageClassification, resnet_cfg("bottleneck", 16, [32, 64, 64], [1, 1, 1]), 64),
-             pix, [TS13], seed=1))
-    add(Spec("mobilenet_v1", "mobilenet_v1", "d0.125", tf_image(T.MobileNetV1Model, mnv1_cfg(0.125, 32), 32), pix,
-             [TS17, DY18], ["qdq"], dynamic=IMG_DYN))
-    add(Spec("mobilenet_v1", "mobilenet_v1", "d0.1",
-             tf_image(T.MobileNetV1ForImageClassification, mnv1_cfg(0.1, 48, False), 48), pix, [TS13, TS17], ["qdyn"],
-             seed=1))
-    add(Spec("mobilenet_v2", "mobilenet_v2", "d0.125", tf_image(T.MobileNetV2Model, mnv2_cfg(0.125, 32, False), 32),
-             pix, [TS13, TS17, BN17, DY18], ["qdyn"], dynamic=IMG_DYN))
-    add(Spec("mobilenet_v2", "mobilenet_v2", "d0.1",
-             tf_image(T.MobileNetV2ForImageClassification, mnv2_cfg(0.1, 48), 48), pix, [TS17], seed=1))
-    add(Spec("convnext", "convnext", "h16", tf_image(T.ConvNextModel, convnext_cfg([16, 32], [1, 1], 32), 32), pix,
-             [TS13, TS17, DY18], ["qdyn", "qdq"], dynamic=IMG_DYN))
-    add(Spec("convnext", "convnext", "h32",
-             tf_image(T.ConvNextForImageClassification, convnext_cfg([16, 32, 48], [2, 2, 1], 64), 64), pix, [TS17],
-             seed=1))
+    add(
+        Spec(
+            "resnet",
+            "resnet-basic",
+            "h16",
+            tf_image(T.ResNetModel, resnet_cfg("basic", 16, [16, 32], [1, 1]), 32),
+            pix,
+            [TS13, TS17, BN17, DY18],
+            ["qdyn", "qdq"],
+            dynamic=IMG_DYN,
+        )
+    )
+    add(
+        Spec(
+            "resnet",
+            "resnet-basic",
+            "h32",
+            tf_image(T.ResNetForImageClassification, resnet_cfg("basic", 16, [16, 24, 48], [2, 2, 1]), 64),
+            pix,
+            [TS17],
+            seed=1,
+        )
+    )
+    add(
+        Spec(
+            "resnet",
+            "resnet-bottleneck",
+            "h32",
+            tf_image(T.ResNetModel, resnet_cfg("bottleneck", 16, [32, 64], [1, 2]), 32),
+            pix,
+            [TS17, BN17, DY18],
+            ["qdq"],
+        )
+    )
+    add(
+        Spec(
+            "resnet",
+            "resnet-bottleneck",
+            "h64",
+            tf_image(
+                T.ResNetForImageClassification, resnet_cfg("bottleneck", 16, [32, 64, 64], [1, 1, 1]), 64
+            ),
+            pix,
+            [TS13],
+            seed=1,
+        )
+    )
+    add(
+        Spec(
+            "mobilenet_v1",
+            "mobilenet_v1",
+            "d0.125",
+            tf_image(T.MobileNetV1Model, mnv1_cfg(0.125, 32), 32),
+            pix,
+            [TS17, DY18],
+            ["qdq"],
+            dynamic=IMG_DYN,
+        )
+    )
+    add(
+        Spec(
+            "mobilenet_v1",
+            "mobilenet_v1",
+            "d0.1",
+            tf_image(T.MobileNetV1ForImageClassification, mnv1_cfg(0.1, 48, False), 48),
+            pix,
+            [TS13, TS17],
+            ["qdyn"],
+            seed=1,
+        )
+    )
+    add(
+        Spec(
+            "mobilenet_v2",
+            "mobilenet_v2",
+            "d0.125",
+            tf_image(T.MobileNetV2Model, mnv2_cfg(0.125, 32, False), 32),
+            pix,
+            [TS13, TS17, BN17, DY18],
+            ["qdyn"],
+            dynamic=IMG_DYN,
+        )
+    )
+    add(
+        Spec(
+            "mobilenet_v2",
+            "mobilenet_v2",
+            "d0.1",
+            tf_image(T.MobileNetV2ForImageClassification, mnv2_cfg(0.1, 48), 48),
+            pix,
+            [TS17],
+            seed=1,
+        )
+    )
+    add(
+        Spec(
+            "convnext",
+            "convnext",
+            "h16",
+            tf_image(T.ConvNextModel, convnext_cfg([16, 32], [1, 1], 32), 32),
+            pix,
+            [TS13, TS17, DY18],
+            ["qdyn", "qdq"],
+            dynamic=IMG_DYN,
+        )
+    )
+    add(
+        Spec(
+            "convnext",
+            "convnext",
+            "h32",
+            tf_image(T.ConvNextForImageClassification, convnext_cfg([16, 32, 48], [2, 2, 1], 64), 64),
+            pix,
+            [TS17],
+            seed=1,
+        )
+    )
     eff_in, eff_out = [32, 8, 8, 8, 8, 16, 16], [8, 8, 8, 8, 16, 16, 16]
-    add(Spec("efficientnet", "efficientnet", "c32", tf_image(T.EfficientNetModel,
-                                                             effnet_cfg(32, eff_in, eff_out, 0.5), 32), pix,
-             [TS17, DY18], ["qdyn"]))
-    add(Spec("efficientnet", "efficientnet", "c48",
-             tf_image(T.EfficientNetForImageClassification,
-                      effnet_cfg(48, [32, 8, 8, 8, 16, 16, 16], [8, 8, 8, 16, 16, 16, 16], 0.6), 48), pix,
-             [TS13], seed=1))
+    add(
+        Spec(
+            "efficientnet",
+            "efficientnet",
+            "c32",
+            tf_image(T.EfficientNetModel, effnet_cfg(32, eff_in, eff_out, 0.5), 32),
+            pix,
+            [TS17, DY18],
+            ["qdyn"],
+        )
+    )
+    add(
+        Spec(
+            "efficientnet",
+            "efficientnet",
+            "c48",
+            tf_image(
+                T.EfficientNetForImageClassification,
+                effnet_cfg(48, [32, 8, 8, 8, 16, 16, 16], [8, 8, 8, 16, 16, 16, 16], 0.6),
+                48,
+            ),
+            pix,
+            [TS13],
+            seed=1,
+        )
+    )
 
     # ---- small torch.nn re-implementations
-    add(Spec("mobilenet_v3", "mobilenet_v3-small", "w16", simple(lambda: MobileNetV3(MobileNetV3.SMALL, 64),
-                                                                 randn(1, 3, 32, 32), bn=True), ["input"],
-             [TS13, TS17, BN17, DY18], ["qdq"]))
-    add(Spec("mobilenet_v3", "mobilenet_v3-large", "w16", simple(lambda: MobileNetV3(MobileNetV3.LARGE, 64),
-                                                                 randn(1, 3, 48, 48), bn=True), ["input"],
-             [TS17], ["qdyn"], seed=1))
-    add(Spec("yolo", "yolo-c2f", "w3", simple(lambda: Yolo(3, "c2f"), randn(1, 3, 64, 64), bn=True), ["images"],
-             [TS17, BN17, DY18], ["qdq"]))
-    add(Spec("yolo", "yolo-c2f", "w4", simple(lambda: Yolo(4, "c2f", classes=2), randn(1, 3, 64, 64), bn=True),
-             ["images"], [TS17], seed=1))
-    add(Spec("yolo", "yolo-c3", "w3", simple(lambda: Yolo(3, "c3", anchor_free=False), randn(1, 3, 64, 64), bn=True),
-             ["images"], [TS13, TS17, DY18], ["qdyn"], seed=2))
-    add(Spec("unet", "unet-convtranspose", "b4", simple(lambda: UNet(4, 3, "convt"), randn(1, 3, 32, 32), bn=True),
-             ["image"], [TS17, DY18], ["qdq"]))
-    add(Spec("unet", "unet-upsample", "b4", simple(lambda: UNet(4, 3, "bilinear", cin=1), randn(1, 1, 32, 32),
-                                                   bn=True), ["image"], [TS17, DY18], seed=1))
-    add(Spec("unet", "unet-convtranspose", "b4-d2", simple(lambda: UNet(4, 2, "convt", classes=1),
-                                                           randn(1, 3, 64, 64), bn=True), ["image"], [TS13, TS17], seed=2))
-    add(Spec("unet", "fpn", "b8", simple(lambda: FPNSeg(8), randn(1, 3, 64, 64), bn=True), ["image"],
-             [TS17, DY18], seed=3))
-    add(Spec("alexnet_vgg", "alexnet-lrn", "w12", simple(lambda: AlexNetMini(12, True, 96), randn(1, 3, 96, 96)),
-             ["data"], [TS17, DY18], ["qdyn"]))
-    add(Spec("alexnet_vgg", "alexnet", "w8", simple(lambda: AlexNetMini(8, False, 64), randn(1, 3, 64, 64)), ["input"],
-             [TS13, TS17], seed=1))
+    add(
+        Spec(
+            "mobilenet_v3",
+            "mobilenet_v3-small",
+            "w16",
+            simple(lambda: MobileNetV3(MobileNetV3.SMALL, 64), randn(1, 3, 32, 32), bn=True),
+            ["input"],
+            [TS13, TS17, BN17, DY18],
+            ["qdq"],
+        )
+    )
+    add(
+        Spec(
+            "mobilenet_v3",
+            "mobilenet_v3-large",
+            "w16",
+            simple(lambda: MobileNetV3(MobileNetV3.LARGE, 64), randn(1, 3, 48, 48), bn=True),
+            ["input"],
+            [TS17],
+            ["qdyn"],
+            seed=1,
+        )
+    )
+    add(
+        Spec(
+            "yolo",
+            "yolo-c2f",
+            "w3",
+            simple(lambda: Yolo(3, "c2f"), randn(1, 3, 64, 64), bn=True),
+            ["images"],
+            [TS17, BN17, DY18],
+            ["qdq"],
+        )
+    )
+    add(
+        Spec(
+            "yolo",
+            "yolo-c2f",
+            "w4",
+            simple(lambda: Yolo(4, "c2f", classes=2), randn(1, 3, 64, 64), bn=True),
+            ["images"],
+            [TS17],
+            seed=1,
+        )
+    )
+    add(
+        Spec(
+            "yolo",
+            "yolo-c3",
+            "w3",
+            simple(lambda: Yolo(3, "c3", anchor_free=False), randn(1, 3, 64, 64), bn=True),
+            ["images"],
+            [TS13, TS17, DY18],
+            ["qdyn"],
+            seed=2,
+        )
+    )
+    add(
+        Spec(
+            "unet",
+            "unet-convtranspose",
+            "b4",
+            simple(lambda: UNet(4, 3, "convt"), randn(1, 3, 32, 32), bn=True),
+            ["image"],
+            [TS17, DY18],
+            ["qdq"],
+        )
+    )
+    add(
+        Spec(
+            "unet",
+            "unet-upsample",
+            "b4",
+            simple(lambda: UNet(4, 3, "bilinear", cin=1), randn(1, 1, 32, 32), bn=True),
+            ["image"],
+            [TS17, DY18],
+            seed=1,
+        )
+    )
+    add(
+        Spec(
+            "unet",
+            "unet-convtranspose",
+            "b4-d2",
+            simple(lambda: UNet(4, 2, "convt", classes=1), randn(1, 3, 64, 64), bn=True),
+            ["image"],
+            [TS13, TS17],
+            seed=2,
+        )
+    )
+    add(
+        Spec(
+            "unet",
+            "fpn",
+            "b8",
+            simple(lambda: FPNSeg(8), randn(1, 3, 64, 64), bn=True),
+            ["image"],
+            [TS17, DY18],
+            seed=3,
+        )
+    )
+    add(
+        Spec(
+            "alexnet_vgg",
+            "alexnet-lrn",
+            "w12",
+            simple(lambda: AlexNetMini(12, True, 96), randn(1, 3, 96, 96)),
+            ["data"],
+            [TS17, DY18],
+            ["qdyn"],
+        )
+    )
+    add(
+        Spec(
+            "alexnet_vgg",
+            "alexnet",
+            "w8",
+            simple(lambda: AlexNetMini(8, False, 64), randn(1, 3, 64, 64)),
+            ["input"],
+            [TS13, TS17],
+            seed=1,
+        )
+    )
     vgg_a: list[int | str] = [8, "M", 16, "M", 24, 24, "M", 24, 24, "M"]
     vgg_d: list[int | str] = [8, 8, "M", 16, 16, "M", 24, 24, 24, "M", 24, 24, 24, "M"]
-    add(Spec("alexnet_vgg", "vgg11", "w8", simple(lambda: VGGMini(vgg_a), randn(1, 3, 32, 32)), ["input"],
-             [TS17, DY18], ["qdq"], seed=2))
-    add(Spec("alexnet_vgg", "vgg16-bn", "w8", simple(lambda: VGGMini(vgg_d, bn=True), randn(1, 3, 32, 32), bn=True),
-             ["input"], [TS17, BN17], seed=3))
-    add(Spec("squeezenet", "squeezenet1_1", "w4", simple(lambda: SqueezeNetMini("1_1", 4), randn(1, 3, 64, 64)),
-             ["data"], [TS13, TS17, DY18], ["qdyn", "qdq"]))
-    add(Spec("squeezenet", "squeezenet1_0", "w4", simple(lambda: SqueezeNetMini("1_0", 4), randn(1, 3, 64, 64)),
-             ["data"], [TS17], seed=1))
-    add(Spec("squeezenet", "squeezenet1_1", "w8", simple(lambda: SqueezeNetMini("1_1", 8), randn(1, 3, 48, 48)),
-             ["data"], [TS17], seed=2))
-    add(Spec("shufflenet", "shufflenet_v2", "w16", simple(lambda: ShuffleNetV2Mini([8, 16, 32, 64, 128], [2, 3, 2]),
-                                                          randn(1, 3, 64, 64), bn=True), ["input"],
-             [TS13, TS17, BN17, DY18], ["qdq"]))
-    add(Spec("shufflenet", "shufflenet_v2", "w24", simple(lambda: ShuffleNetV2Mini([12, 24, 48, 96, 192], [1, 2, 1]),
-                                                          randn(1, 3, 48, 48), bn=True), ["input"], [TS17],
-             ["qdyn"], seed=1))
-    add(Spec("densenet", "densenet", "g8", simple(lambda: DenseNetMini(8, (2, 2, 2)), randn(1, 3, 32, 32), bn=True),
-             ["input"], [TS13, TS17, BN17, DY18], ["qdq"]))
-    add(Spec("densenet", "densenet", "g6-b3", simple(lambda: DenseNetMini(6, (3, 3), init=12), randn(1, 3, 48, 48),
-                                                      bn=True), ["input"], [TS17], ["qdyn"], seed=1))
-    add(Spec("inception", "inception-v1", "w4", simple(lambda: InceptionMini(4, False), randn(1, 3, 64, 64)),
-             ["input"], [TS13, TS17, DY18], ["qdyn"]))
-    add(Spec("inception", "inception-v2-bn", "w4", simple(lambda: InceptionMini(4, True), randn(1, 3, 64, 64),
-                                                          bn=True), ["input"], [TS17, BN17, DY18], ["qdq"], seed=1))
-    add(Spec("inception", "inception-v1", "w6-b2", simple(lambda: InceptionMini(6, False, blocks=2),
-                                                          randn(1, 3, 48, 48)), ["input"], [TS17], seed=2))
+    add(
+        Spec(
+            "alexnet_vgg",
+            "vgg11",
+            "w8",
+            simple(lambda: VGGMini(vgg_a), randn(1, 3, 32, 32)),
+            ["input"],
+            [TS17, DY18],
+            ["qdq"],
+            seed=2,
+        )
+    )
+    add(
+        Spec(
+            "alexnet_vgg",
+            "vgg16-bn",
+            "w8",
+            simple(lambda: VGGMini(vgg_d, bn=True), randn(1, 3, 32, 32), bn=True),
+            ["input"],
+            [TS17, BN17],
+            seed=3,
+        )
+    )
+    add(
+        Spec(
+            "squeezenet",
+            "squeezenet1_1",
+            "w4",
+            simple(lambda: SqueezeNetMini("1_1", 4), randn(1, 3, 64, 64)),
+            ["data"],
+            [TS13, TS17, DY18],
+            ["qdyn", "qdq"],
+        )
+    )
+    add(
+        Spec(
+            "squeezenet",
+            "squeezenet1_0",
+            "w4",
+            simple(lambda: SqueezeNetMini("1_0", 4), randn(1, 3, 64, 64)),
+            ["data"],
+            [TS17],
+            seed=1,
+        )
+    )
+    add(
+        Spec(
+            "squeezenet",
+            "squeezenet1_1",
+            "w8",
+            simple(lambda: SqueezeNetMini("1_1", 8), randn(1, 3, 48, 48)),
+            ["data"],
+            [TS17],
+            seed=2,
+        )
+    )
+    add(
+        Spec(
+            "shufflenet",
+            "shufflenet_v2",
+            "w16",
+            simple(lambda: ShuffleNetV2Mini([8, 16, 32, 64, 128], [2, 3, 2]), randn(1, 3, 64, 64), bn=True),
+            ["input"],
+            [TS13, TS17, BN17, DY18],
+            ["qdq"],
+        )
+    )
+    add(
+        Spec(
+            "shufflenet",
+            "shufflenet_v2",
+            "w24",
+            simple(lambda: ShuffleNetV2Mini([12, 24, 48, 96, 192], [1, 2, 1]), randn(1, 3, 48, 48), bn=True),
+            ["input"],
+            [TS17],
+            ["qdyn"],
+            seed=1,
+        )
+    )
+    add(
+        Spec(
+            "densenet",
+            "densenet",
+            "g8",
+            simple(lambda: DenseNetMini(8, (2, 2, 2)), randn(1, 3, 32, 32), bn=True),
+            ["input"],
+            [TS13, TS17, BN17, DY18],
+            ["qdq"],
+        )
+    )
+    add(
+        Spec(
+            "densenet",
+            "densenet",
+            "g6-b3",
+            simple(lambda: DenseNetMini(6, (3, 3), init=12), randn(1, 3, 48, 48), bn=True),
+            ["input"],
+            [TS17],
+            ["qdyn"],
+            seed=1,
+        )
+    )
+    add(
+        Spec(
+            "inception",
+            "inception-v1",
+            "w4",
+            simple(lambda: InceptionMini(4, False), randn(1, 3, 64, 64)),
+            ["input"],
+            [TS13, TS17, DY18],
+            ["qdyn"],
+        )
+    )
+    add(
+        Spec(
+            "inception",
+            "inception-v2-bn",
+            "w4",
+            simple(lambda: InceptionMini(4, True), randn(1, 3, 64, 64), bn=True),
+            ["input"],
+            [TS17, BN17, DY18],
+            ["qdq"],
+            seed=1,
+        )
+    )
+    add(
+        Spec(
+            "inception",
+            "inception-v1",
+            "w6-b2",
+            simple(lambda: InceptionMini(6, False, blocks=2), randn(1, 3, 48, 48)),
+            ["input"],
+            [TS17],
+            seed=2,
+        )
+    )
     # ---- OCR CRNN: ResNet-like CNN -> BiLSTM -> linear
-    add(Spec("resnet", "crnn", "w6-h24", simple(lambda: CRNN(6, 24), randn(1, 1, 32, 96), bn=True), ["image"],
-             [TS13, TS17, DY18], ["qdyn"], components="resnet>lstm"))
-    add(Spec("resnet", "crnn", "w4-h16-l2", simple(lambda: CRNN(4, 16, layers=2), randn(1, 1, 32, 64), bn=True),
-             ["image"], [TS17], components="resnet>lstm", seed=1))
+    add(
+        Spec(
+            "resnet",
+            "crnn",
+            "w6-h24",
+            simple(lambda: CRNN(6, 24), randn(1, 1, 32, 96), bn=True),
+            ["image"],
+            [TS13, TS17, DY18],
+            ["qdyn"],
+            components="resnet>lstm",
+        )
+    )
+    add(
+        Spec(
+            "resnet",
+            "crnn",
+            "w4-h16-l2",
+            simple(lambda: CRNN(4, 16, layers=2), randn(1, 1, 32, 64), bn=True),
+            ["image"],
+            [TS17],
+            components="resnet>lstm",
+            seed=1,
+        )
+    )
 
     # ---- LSTM / GRU: fused ops and unrolled cells
     for kind in ("lstm", "gru"):
-        add(Spec(kind, f"{kind}-fused", "h32", simple(lambda k=kind: RNNClassifier(k, 256, 16, 32),  # type: ignore
-                                                      randint(256, 1, 12)), ["tokens"], [TS13, TS17, DY18],
-                 ["qdyn"]))
-        add(Spec(kind, f"{kind}-fused-bidir", "h32-l2",
-                 simple(lambda k=kind: RNNClassifier(k, 256, 24, 32, 2, True), randint(256, 1, 10)),  # type: ignore
-                 ["tokens"], [TS17], seed=1))
-        add(Spec(kind, f"{kind}-fused-tagger", "h24-l2", simple(lambda k=kind: RNNTagger(k, 8, 24),  # type: ignore
-                                                                randn(10, 1, 8)), ["features"], [TS17], seed=2))
+        add(
+            Spec(
+                kind,
+                f"{kind}-fused",
+                "h32",
+                simple(
+                    lambda k=kind: RNNClassifier(k, 256, 16, 32),  # type: ignore
+                    randint(256, 1, 12),
+                ),
+                ["tokens"],
+                [TS13, TS17, DY18],
+                ["qdyn"],
+            )
+        )
+        add(
+            Spec(
+                kind,
+                f"{kind}-fused-bidir",
+                "h32-l2",
+                simple(lambda k=kind: RNNClassifier(k, 256, 24, 32, 2, True), randint(256, 1, 10)),  # type: ignore
+                ["tokens"],
+                [TS17],
+                seed=1,
+            )
+        )
+        add(
+            Spec(
+                kind,
+                f"{kind}-fused-tagger",
+                "h24-l2",
+                simple(
+                    lambda k=kind: RNNTagger(k, 8, 24),  # type: ignore
+                    randn(10, 1, 8),
+                ),
+                ["features"],
+                [TS17],
+                seed=2,
+            )
+        )
         cell: Any = UnrolledLSTM if kind == "lstm" else UnrolledGRU
-        add(Spec(kind, f"{kind}-unrolled", "h32-t4", simple(lambda c=cell: c(8, 32, 4), randn(1, 4, 8)),
-                 ["features"], [TS13, TS17, DY18], ["qdyn"]))
-        add(Spec(kind, f"{kind}-unrolled-split", "h16-t6", simple(lambda c=cell: c(6, 16, 6, False), randn(1, 6, 6)),
-                 ["features"], [TS17], seed=1))
-        add(Spec(kind, f"{kind}-cell-loop", "h24-t5", simple(lambda k=kind: CellLoop(k, 8, 24, 5),  # type: ignore
-                                                             randn(2, 5, 8)), ["features"], [TS17, DY18], seed=2))
+        add(
+            Spec(
+                kind,
+                f"{kind}-unrolled",
+                "h32-t4",
+                simple(lambda c=cell: c(8, 32, 4), randn(1, 4, 8)),
+                ["features"],
+                [TS13, TS17, DY18],
+                ["qdyn"],
+            )
+        )
+        add(
+            Spec(
+                kind,
+                f"{kind}-unrolled-split",
+                "h16-t6",
+                simple(lambda c=cell: c(6, 16, 6, False), randn(1, 6, 6)),
+                ["features"],
+                [TS17],
+                seed=1,
+            )
+        )
+        add(
+            Spec(
+                kind,
+                f"{kind}-cell-loop",
+                "h24-t5",
+                simple(
+                    lambda k=kind: CellLoop(k, 8, 24, 5),  # type: ignore
+                    randn(2, 5, 8),
+                ),
+                ["features"],
+                [TS17, DY18],
+                seed=2,
+            )
+        )
 
     # ---- models of no library family
-    add(Spec("none", "mlp", "d2", simple(lambda: MLP([20, 32, 3]), randn(4, 20)), ["x"], [TS13, TS17, DY18],
-             ["qdyn"]))
-    add(Spec("none", "mlp", "d4", simple(lambda: MLP([32, 64, 64, 32, 10], nn.Tanh), randn(2, 32)), ["x"], [TS17],
-             ["qdq"], seed=1))
-    add(Spec("none", "mlp", "d6", simple(lambda: MLP([16, 48, 48, 48, 48, 48, 2], nn.LeakyReLU), randn(1, 16)),
-             ["x"], [TS17], seed=2))
-    add(Spec("none", "mlp-autoencoder", "z8", simple(lambda: AutoEncoder(64, 8), randn(2, 64)), ["x"],
-             [TS17, DY18]))
-    add(Spec("none", "wide-deep", "e8", simple(WideDeep, lambda: torch.stack([torch.randint(0, n, (4,))
-                                                                              for n in (20, 30, 40)], 1),
-                                                randn(4, 6)), ["categorical", "dense"], [TS17, DY18]))
-    add(Spec("none", "matrix-factorisation", "d16", simple(MatrixFactorisation, randint(50, 8), randint(80, 8)),
-             ["user", "item"], [TS13, TS17]))
-    add(Spec("none", "logistic-regression", "d20", simple(lambda: LogReg(20), randn(4, 20)), ["x"], [TS17, DY18]))
-    add(Spec("none", "softmax-regression", "d30-c5", simple(lambda: LogReg(30, 5), randn(4, 30)), ["x"], [TS17],
-             seed=1))
-    add(Spec("none", "tcn", "c16", simple(lambda: TCN(4, 16, 4), randn(1, 4, 64)), ["series"], [TS13, TS17, DY18],
-             ["qdyn"]))
-    add(Spec("none", "tcn", "c8-k5", simple(lambda: TCN(2, 8, 3, k=5), randn(1, 2, 48)), ["series"], [TS17],
-             seed=1))
-    add(Spec("none", "gcn", "h16", simple(lambda: GCN(8, 16), randn(10, 8),
-                                          lambda: (torch.rand(10, 10) > 0.6).float()), ["x", "adj"],
-             [TS17, DY18]))
-    add(Spec("none", "gcn", "h32-l3", simple(lambda: GCN(12, 32, 3, 4), randn(16, 12),
-                                             lambda: (torch.rand(16, 16) > 0.7).float()), ["x", "adj"], [TS13],
-             seed=1))
+    add(
+        Spec(
+            "none",
+            "mlp",
+            "d2",
+            simple(lambda: MLP([20, 32, 3]), randn(4, 20)),
+            ["x"],
+            [TS13, TS17, DY18],
+            ["qdyn"],
+        )
+    )
+    add(
+        Spec(
+            "none",
+            "mlp",
+            "d4",
+            simple(lambda: MLP([32, 64, 64, 32, 10], nn.Tanh), randn(2, 32)),
+            ["x"],
+            [TS17],
+            ["qdq"],
+            seed=1,
+        )
+    )
+    add(
+        Spec(
+            "none",
+            "mlp",
+            "d6",
+            simple(lambda: MLP([16, 48, 48, 48, 48, 48, 2], nn.LeakyReLU), randn(1, 16)),
+            ["x"],
+            [TS17],
+            seed=2,
+        )
+    )
+    add(
+        Spec(
+            "none",
+            "mlp-autoencoder",
+            "z8",
+            simple(lambda: AutoEncoder(64, 8), randn(2, 64)),
+            ["x"],
+            [TS17, DY18],
+        )
+    )
+    add(
+        Spec(
+            "none",
+            "wide-deep",
+            "e8",
+            simple(
+                WideDeep,
+                lambda: torch.stack([torch.randint(0, n, (4,)) for n in (20, 30, 40)], 1),
+                randn(4, 6),
+            ),
+            ["categorical", "dense"],
+            [TS17, DY18],
+        )
+    )
+    add(
+        Spec(
+            "none",
+            "matrix-factorisation",
+            "d16",
+            simple(MatrixFactorisation, randint(50, 8), randint(80, 8)),
+            ["user", "item"],
+            [TS13, TS17],
+        )
+    )
+    add(
+        Spec(
+            "none",
+            "logistic-regression",
+            "d20",
+            simple(lambda: LogReg(20), randn(4, 20)),
+            ["x"],
+            [TS17, DY18],
+        )
+    )
+    add(
+        Spec(
+            "none",
+            "softmax-regression",
+            "d30-c5",
+            simple(lambda: LogReg(30, 5), randn(4, 30)),
+            ["x"],
+            [TS17],
+            seed=1,
+        )
+    )
+    add(
+        Spec(
+            "none",
+            "tcn",
+            "c16",
+            simple(lambda: TCN(4, 16, 4), randn(1, 4, 64)),
+            ["series"],
+            [TS13, TS17, DY18],
+            ["qdyn"],
+        )
+    )
+    add(
+        Spec(
+            "none",
+            "tcn",
+            "c8-k5",
+            simple(lambda: TCN(2, 8, 3, k=5), randn(1, 2, 48)),
+            ["series"],
+            [TS17],
+            seed=1,
+        )
+    )
+    add(
+        Spec(
+            "none",
+            "gcn",
+            "h16",
+            simple(lambda: GCN(8, 16), randn(10, 8), lambda: (torch.rand(10, 10) > 0.6).float()),
+            ["x", "adj"],
+            [TS17, DY18],
+        )
+    )
+    add(
+        Spec(
+            "none",
+            "gcn",
+            "h32-l3",
+            simple(lambda: GCN(12, 32, 3, 4), randn(16, 12), lambda: (torch.rand(16, 16) > 0.7).float()),
+            ["x", "adj"],
+            [TS13],
+            seed=1,
+        )
+    )
     add(Spec("none", "deep-cross", "d16", simple(DeepCross, randn(4, 16)), ["x"], [TS17]))
     add(Spec("none", "fourier-mlp", "f6", simple(FourierMLP, randn(8, 3)), ["coords"], [TS17, DY18]))
-    mamba = T.MambaConfig(vocab_size=VOCAB, hidden_size=32, state_size=8, num_hidden_layers=2, expand=2, conv_kernel=4,
-                          pad_token_id=0, bos_token_id=1, eos_token_id=2, use_mambapy=False)
+    mamba = T.MambaConfig(
+        vocab_size=VOCAB,
+        hidden_size=32,
+        state_size=8,
+        num_hidden_layers=2,
+        expand=2,
+        conv_kernel=4,
+        pad_token_id=0,
+        bos_token_id=1,
+        eos_token_id=2,
+        use_mambapy=False,
+    )
     add(Spec("none", "mamba", "h32", ssm_make(T.MambaForCausalLM, mamba), ["input_ids"], [TS17, DY18]))
-    rwkv = T.RwkvConfig(vocab_size=VOCAB, hidden_size=32, num_hidden_layers=2, attention_hidden_size=32,
-                        intermediate_size=64, context_length=32, bos_token_id=0, eos_token_id=0)
+    rwkv = T.RwkvConfig(
+        vocab_size=VOCAB,
+        hidden_size=32,
+        num_hidden_layers=2,
+        attention_hidden_size=32,
+        intermediate_size=64,
+        context_length=32,
+        bos_token_id=0,
+        eos_token_id=0,
+    )
     add(Spec("none", "rwkv", "h32", ssm_make(T.RwkvForCausalLM, rwkv), ["input_ids"], [TS17, DY18]))
     return S
 
@@ -1431,8 +2440,9 @@ def set_attention(model: nn.Module, impl: str) -> None:
             return
 
 
-def export(spec: Spec, model: nn.Module, inputs: Inputs, exporter: str, opset: int, variant: str,
-           dest: Path) -> None:
+def export(
+    spec: Spec, model: nn.Module, inputs: Inputs, exporter: str, opset: int, variant: str, dest: Path
+) -> None:
     with tempfile.TemporaryDirectory() as td:
         f = os.path.join(td, "m.onnx")
         with quiet(), torch.no_grad():
@@ -1443,11 +2453,29 @@ def export(spec: Spec, model: nn.Module, inputs: Inputs, exporter: str, opset: i
                 if variant == "bn-unfused":
                     kw = {"do_constant_folding": False, "training": torch.onnx.TrainingMode.PRESERVE}
                 dyn = spec.dynamic if (opset == 17 and variant == "float") else None
-                torch.onnx.export(model, inputs, f, dynamo=False, opset_version=opset, input_names=spec.inputs,
-                                  output_names=spec.outputs or ["output"], dynamic_axes=dyn, **kw)
+                torch.onnx.export(
+                    model,
+                    inputs,
+                    f,
+                    dynamo=False,
+                    opset_version=opset,
+                    input_names=spec.inputs,
+                    output_names=spec.outputs or ["output"],
+                    dynamic_axes=dyn,
+                    **kw,
+                )
             else:
-                torch.onnx.export(model, inputs, f, dynamo=True, opset_version=opset, input_names=spec.inputs,
-                                  output_names=spec.outputs or ["output"], external_data=False, verbose=False)
+                torch.onnx.export(
+                    model,
+                    inputs,
+                    f,
+                    dynamo=True,
+                    opset_version=opset,
+                    input_names=spec.inputs,
+                    output_names=spec.outputs or ["output"],
+                    external_data=False,
+                    verbose=False,
+                )
             if exporter == "torchscript" and opset < 14:
                 set_attention(model, "sdpa")
         m = onnx.load(f)
@@ -1494,15 +2522,23 @@ def quantise(src: Path, dest: Path, variant: str, examples: dict[str, np.ndarray
             if variant == "qdyn":
                 # ORT's ConvInteger kernel takes uint8 weights only; MatMulInteger takes int8.
                 wtype = q.QuantType.QUInt8 if "Conv" in ops else q.QuantType.QInt8
-                q.quantize_dynamic(str(src), str(out), weight_type=wtype, op_types_to_quantize=["MatMul", "Conv"])
+                q.quantize_dynamic(
+                    str(src), str(out), weight_type=wtype, op_types_to_quantize=["MatMul", "Conv"]
+                )
             else:
                 q.quantize_static(
-                    str(src), str(out), RandomReader(src, examples, seed), quant_format=q.QuantFormat.QDQ,
-                    activation_type=q.QuantType.QUInt8, weight_type=q.QuantType.QInt8,
+                    str(src),
+                    str(out),
+                    RandomReader(src, examples, seed),
+                    quant_format=q.QuantFormat.QDQ,
+                    activation_type=q.QuantType.QUInt8,
+                    weight_type=q.QuantType.QInt8,
                     op_types_to_quantize=["MatMul", "Conv", "Gemm", "Add", "Mul", "ConvTranspose"],
                 )
         m = onnx.load(str(out))
-    qops = {"MatMulInteger", "ConvInteger", "DynamicQuantizeLinear"} if variant == "qdyn" else {"QuantizeLinear"}
+    qops = (
+        {"MatMulInteger", "ConvInteger", "DynamicQuantizeLinear"} if variant == "qdyn" else {"QuantizeLinear"}
+    )
     if not qops & {n.op_type for n in m.graph.node}:
         raise RuntimeError(f"quantiser left no {sorted(qops)} node")
     save_checked(m, dest)
@@ -1530,9 +2566,19 @@ def main(argv: list[str] | None = None) -> int:
 
     def label(path: str, spec: Spec, exporter: str, variant: str) -> None:
         m = onnx.load(str(out / path), load_external_data=False)
-        rows.append({"path": path, "family": spec.family, "architecture": spec.arch, "components": spec.comp,
-                     "exporter": exporter, "opset": default_opset(m), "variant": variant, "seed": spec.seed,
-                     "size": spec.size})
+        rows.append(
+            {
+                "path": path,
+                "family": spec.family,
+                "architecture": spec.arch,
+                "components": spec.comp,
+                "exporter": exporter,
+                "opset": default_opset(m),
+                "variant": variant,
+                "seed": spec.seed,
+                "size": spec.size,
+            }
+        )
 
     for spec in catalogue():
         assert spec.family in FAMILIES, spec.family
@@ -1547,7 +2593,9 @@ def main(argv: list[str] | None = None) -> int:
                 cache["m"] = (model.eval(), inputs)  # the wrapper too: PRESERVE/dynamo read its mode
             return cache["m"]  # type: ignore[no-any-return]
 
-        jobs: list[tuple[str, str, int, str]] = [(spec.file_for(e, o, v), e, o, v) for e, o, v in spec.exports]
+        jobs: list[tuple[str, str, int, str]] = [
+            (spec.file_for(e, o, v), e, o, v) for e, o, v in spec.exports
+        ]
         jobs += [(spec.quant_file(v), "ort-quant", 17, v) for v in spec.quant]
         for path, exporter, opset, variant in jobs:
             dest = out / path
@@ -1565,8 +2613,10 @@ def main(argv: list[str] | None = None) -> int:
                     else:
                         export(spec, model, inputs, exporter, opset, variant, dest)
                     built += 1
-                    print(f"  built {path}  ({dest.stat().st_size / 1024:.0f} KB, {time.time() - t:.1f}s)",
-                          flush=True)
+                    print(
+                        f"  built {path}  ({dest.stat().st_size / 1024:.0f} KB, {time.time() - t:.1f}s)",
+                        flush=True,
+                    )
                 except Exception as e:  # log and go on: one bad export must not stop the build
                     reason = f"{type(e).__name__}: {str(e).strip().splitlines()[0] if str(e).strip() else ''}"
                     failures.append((path, reason[:300]))
@@ -1582,8 +2632,19 @@ def main(argv: list[str] | None = None) -> int:
     for fname, (family, arch) in sorted(ONNX_LIGHT.items()):
         src = light_dir() / fname
         opset = default_opset(onnx.load(str(src), load_external_data=False)) if src.exists() else 0
-        rows.append({"path": f"onnx-light:{fname}", "family": family, "architecture": arch, "components": family,
-                     "exporter": "onnx-zoo", "opset": opset, "variant": "float", "seed": 0, "size": "zoo"})
+        rows.append(
+            {
+                "path": f"onnx-light:{fname}",
+                "family": family,
+                "architecture": arch,
+                "components": family,
+                "exporter": "onnx-zoo",
+                "opset": opset,
+                "variant": "float",
+                "seed": 0,
+                "size": "zoo",
+            }
+        )
 
     if only is None:
         out.mkdir(parents=True, exist_ok=True)
@@ -1596,7 +2657,9 @@ def main(argv: list[str] | None = None) -> int:
         print("(--only given: labels.csv not rewritten)")
 
     dt = time.time() - t0
-    print(f"\nbuilt {built}, kept {skipped}, failed {len(failures)} in {dt:.0f}s; {len(rows)} labelled models")
+    print(
+        f"\nbuilt {built}, kept {skipped}, failed {len(failures)} in {dt:.0f}s; {len(rows)} labelled models"
+    )
     print("per family:", dict(sorted(Counter(r["family"] for r in rows).items())))
     print("per exporter:", dict(sorted(Counter(r["exporter"] for r in rows).items())))
     print("per variant:", dict(sorted(Counter(r["variant"] for r in rows).items())))
@@ -1629,7 +2692,9 @@ def check(out: Path, rows: list[dict[str, Any]]) -> int:
                 vi = next(v for v in m.graph.input if v.name == i.name)
                 dt = types[vi.type.tensor_type.elem_type]
                 if np.issubdtype(dt, np.integer):
-                    feed[i.name] = rng.integers(0, 2 if "mask" in i.name or "adj" in i.name else 8, shape).astype(dt)
+                    feed[i.name] = rng.integers(
+                        0, 2 if "mask" in i.name or "adj" in i.name else 8, shape
+                    ).astype(dt)
                 else:
                     feed[i.name] = rng.standard_normal(shape).astype(dt)
             sess.run(None, feed)
@@ -1642,4 +2707,8 @@ def check(out: Path, rows: list[dict[str, Any]]) -> int:
 
 
 if __name__ == "__main__":
+    # String hashing decides set/dict orders inside some exports (ModernBERT's two rotary tables): pin it,
+    # so a rebuild is byte-identical.
+    if os.environ.get("PYTHONHASHSEED") != "0":
+        os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, "PYTHONHASHSEED": "0"})
     sys.exit(main())
