@@ -119,6 +119,7 @@ class ModelGraph:
     constants: Mapping[str, tuple[float | int, ...]] = field(default_factory=dict)
     nodes_before_normalisation: int = 0
     normalisation: Mapping[str, int] = field(default_factory=dict)
+    zero_tensors: frozenset[str] = frozenset()  # constant tensors known to hold only zeros (any size)
 
     def op_histogram(self) -> Counter[str]:
         """Count of each canonical op."""

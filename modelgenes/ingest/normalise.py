@@ -148,8 +148,15 @@ class _Work:
                     self.users.setdefault(t, []).append(n)
         self.initializers = list(graph.initializers)
         self.consts: set[str] = {i.name for i in graph.initializers}
-        # Weights stated in the file, and copies of them (Identity, Cast, Transpose…): not computed results.
-        self.file_tensors = set(self.consts)
+        # Weights: tensors stated in the file, and what is computed from weights alone (copies, a sum of
+        # two biases). Vectors: weights with at most one dimension above 1 (biases, per-channel scales).
+        self.weights = set(self.consts)
+        self.zeros = set(graph.zero_tensors) | {
+            name for name, v in graph.constants.items() if v and all(x == 0 for x in v)
+        }
+        self.vectors = {
+            i.name for i in graph.initializers if sum(1 for d in i.shape if d > 1) <= 1 and i.dtype != "int64"
+        }
         self.values: dict[str, tuple[float | int, ...]] = dict(graph.constants)
         self.dtypes: dict[str, str] = dict(graph.tensor_dtypes)
         self.shapes = dict(graph.tensor_shapes)
@@ -565,6 +572,7 @@ def split_fused_runtime_ops(w: _Work) -> int:
 _NON_DETERMINISTIC = frozenset({"RandomNormalLike", "RandomUniformLike", "Multinomial", "Bernoulli"})
 _VALUE_PRESERVING = frozenset({"Identity", "Cast", "Reshape", "Squeeze", "Unsqueeze", "Flatten"})
 _WEIGHT_COPIES = _VALUE_PRESERVING | {"Transpose", "DequantizeLinear"}
+_VECTOR_PRESERVING = _WEIGHT_COPIES | {"Add", "Sub", "Mul", "Div", "Neg", "Sqrt", "Reciprocal"}
 
 
 def remove_quantisation_plumbing(w: _Work) -> int:
@@ -634,11 +642,23 @@ def fold_constant_subgraphs(w: _Work) -> int:
         seen.add(id(n))
         n.alive = False
         value = w.values.get(n.inputs[0]) if n.op in _VALUE_PRESERVING else None
-        copies_weight = n.op in _WEIGHT_COPIES and n.inputs[0] in w.file_tensors
+        data = [t for t in n.inputs if t]
+        if n.op in _WEIGHT_COPIES:
+            data = data[:1]  # a copy's other inputs are shapes or perms
+        of_weights = all(t in w.weights for t in data)
+        of_vectors = of_weights and all(t in w.vectors for t in data) and n.op in _VECTOR_PRESERVING
+        of_zeros = (n.op in _WEIGHT_COPIES or n.op in ("Expand", "Tile")) and n.inputs[0] in w.zeros
+        if n.op == "ConstantOfShape":
+            fill = n.attrs.get("value")
+            of_zeros = not fill or (isinstance(fill, tuple) and all(v == 0 for v in fill))
         for o in n.outputs:
             w.mark_const(o, value)
-            if copies_weight:
-                w.file_tensors.add(o)
+            if of_weights:
+                w.weights.add(o)
+            if of_vectors:
+                w.vectors.add(o)
+            if of_zeros:
+                w.zeros.add(o)
             queue.extend(w.consumers(o))
         if n.op == "ConstantOfShape" and n.outputs:
             _register_filled_tensor(w, n)
@@ -704,7 +724,7 @@ _BOOL_OUT = frozenset(
     {"Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "Not", "And", "Or", "Xor", "IsNaN", "IsInf"}
 )
 _INT64_OUT = frozenset({"Shape", "Size", "NonZero", "ArgMax", "ArgMin"})
-# Ops whose (first) output has the element type of their inputs: the first input whose type is known.
+# Ops whose (first) output has the element type of their data input (the first).
 _SAME_TYPE = frozenset(
     [
         "Abs",
@@ -804,8 +824,8 @@ _SAME_TYPE = frozenset(
         "RNN",
     ]
 )
-# Ops whose output has the type of their first input only (the others are indices).
-_TYPE_OF_FIRST = frozenset({"Gather", "GatherElements", "GatherND", "Compress"})
+# Elementwise ops whose inputs all share one type: any input whose type is known gives it.
+_ANY_INPUT_TYPE = frozenset({"Add", "Sub", "Mul", "Div", "Min", "Max", "Mean", "Sum", "Mod", "BitShift"})
 
 
 def _infer_dtypes(w: _Work) -> None:
@@ -832,17 +852,21 @@ def _infer_dtypes(w: _Work) -> None:
         elif op == "ConstantOfShape":
             fill = n.attrs.get("value")
             known = "int64" if isinstance(fill, tuple) and fill and isinstance(fill[0], int) else "float"
-        elif op in _TYPE_OF_FIRST and n.inputs:
-            known = dtypes.get(n.inputs[0])
         elif op == "Where" and len(n.inputs) > 2:
             known = dtypes.get(n.inputs[1]) or dtypes.get(n.inputs[2])
-        elif op in _SAME_TYPE:
+        elif op in _ANY_INPUT_TYPE:
             for t in n.inputs:
                 known = dtypes.get(t)
                 if known is not None:
                     break
+        elif (op in _SAME_TYPE or op in _LOOKUPS) and n.inputs:
+            known = dtypes.get(n.inputs[0])  # the data input; the others are shapes, axes, indices
         if known is not None:
             dtypes[out] = known
+            if op == "Split":
+                for o in n.outputs[1:]:
+                    if o:
+                        dtypes.setdefault(o, known)
 
 
 def remove_noop_cast(w: _Work) -> int:
@@ -1056,6 +1080,21 @@ def _is_scalar_const(w: _Work, t: str) -> bool:
     return shape is not None and all(d == 1 for d in shape)
 
 
+def remove_zero_addition(w: _Work) -> int:
+    """Adding (or subtracting) a constant of zeros is removed: dynamo folds a missing attention mask into
+    an all-zero bias that TorchScript exports do not have."""
+    count = 0
+    for n in w.of_op("Add", "Sub"):
+        if len(n.inputs) != 2 or not n.alive:
+            continue
+        for k in (0, 1) if n.op == "Add" else (0,):
+            if n.inputs[1 - k] in w.zeros and not w.is_const(n.inputs[k]):
+                w.bypass(n, source=k)
+                count += 1
+                break
+    return count
+
+
 def remove_scalar_scaling(w: _Work) -> int:
     """Multiplying or dividing by a one-element constant is removed: where exporters put attention's
     ``1/√d`` (on the scores, or ``d^-¼`` on both Q and K) or an embedding scale differs, the
@@ -1190,8 +1229,9 @@ _AFFINE_HOSTS = {
 
 
 def absorb_constant_affine(w: _Work) -> int:
-    """An ``Add`` of a weight tensor right after ``MatMul``/``Conv``/``ConvTranspose``/``BatchNormalization``
-    is that op's bias, and a ``Mul`` by a constant right after a convolution or batch norm its
+    """An ``Add`` of a weight vector (one non-unit dimension: not a mask) right after
+    ``MatMul``/``Conv``/``ConvTranspose``/``BatchNormalization`` is that op's bias, and a ``Mul`` by a
+    constant right after a convolution or batch norm its
     per-channel scale (Caffe's BatchNorm + Scale, folded batch norms): absorbed, so ``Gemm``,
     ``MatMul``+``Add`` and ``Conv``+``Add`` (TensorFlow exports) read alike. A ``Mul`` after ``MatMul``
     stays: that is attention's scaling."""
@@ -1203,7 +1243,7 @@ def absorb_constant_affine(w: _Work) -> int:
         for k in (0, 1):
             x, b = n.inputs[k], n.inputs[1 - k]
             p = w.producer_of(x)
-            if p is None or p.op not in hosts or b not in w.file_tensors:
+            if p is None or p.op not in hosts or b not in w.vectors:
                 continue
             if w.sole_consumer(x) is not n or w.is_const(x):
                 continue
@@ -1663,6 +1703,7 @@ RULES: tuple[Rule, ...] = (
     fold_shape_plumbing,
     fold_index_plumbing,
     fold_constant_subgraphs,
+    remove_zero_addition,
     remove_batchnorm_after_conv,
     absorb_padding,
     canonical_global_pools,

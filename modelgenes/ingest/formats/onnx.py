@@ -229,6 +229,15 @@ def _small_values(t: onnx.TensorProto) -> tuple[float | int, ...] | None:
     return tuple(float(v) for v in arr.tolist())
 
 
+def _all_zero(t: onnx.TensorProto) -> bool:
+    """True for a tensor stored inside the file whose bytes are all zero (a folded zero mask); checks
+    the first bytes before scanning, so real weights cost next to nothing."""
+    raw = t.raw_data
+    if not raw or raw[:64].count(0) != min(64, len(raw)):
+        return False
+    return raw.count(0) == len(raw)
+
+
 def _shape_of(value_info: onnx.ValueInfoProto) -> Shape | None:
     tt = value_info.type.tensor_type
     if not tt.HasField("shape"):
@@ -326,6 +335,7 @@ class _Flattener:
         self.shapes: dict[str, Shape] = {}
         self.dtypes: dict[str, str] = {}
         self.external_files: dict[str, int] = {}
+        self.zeros: set[str] = set()
         self.external_bytes = 0
         self.warnings: list[str] = []
         self.functions: dict[tuple[str, str, str], onnx.FunctionProto] = {
@@ -348,6 +358,8 @@ class _Flattener:
             values = _small_values(t)
             if values is not None:
                 self.constants[name] = values
+            elif _all_zero(t):
+                self.zeros.add(name)
 
     def _check_external(self, t: onnx.TensorProto) -> None:
         entries = {e.key: e.value for e in t.external_data}
@@ -664,6 +676,7 @@ class _Flattener:
             tensor_dtypes=self.dtypes,
             constants=self.constants,
             nodes_before_normalisation=len(nodes),
+            zero_tensors=frozenset(self.zeros),
         )
 
 
