@@ -1081,17 +1081,24 @@ def _is_scalar_const(w: _Work, t: str) -> bool:
 
 
 def remove_zero_addition(w: _Work) -> int:
-    """Adding (or subtracting) a constant of zeros is removed: dynamo folds a missing attention mask into
-    an all-zero bias that TorchScript exports do not have."""
+    """An all-zero attention bias added to attention scores (a ``MatMul`` of two activations) is
+    removed: dynamo folds a missing attention mask into such a constant, TorchScript exports have
+    none. Only there: elsewhere a zero tensor is a weight that happens to be zero (a freshly
+    initialised bias) and must not change the graph."""
     count = 0
-    for n in w.of_op("Add", "Sub"):
+    for n in w.of_op("Add"):
         if len(n.inputs) != 2 or not n.alive:
             continue
-        for k in (0, 1) if n.op == "Add" else (0,):
-            if n.inputs[1 - k] in w.zeros and not w.is_const(n.inputs[k]):
-                w.bypass(n, source=k)
-                count += 1
-                break
+        for k in (0, 1):
+            x, z = n.inputs[k], n.inputs[1 - k]
+            if z not in w.zeros or w.is_const(x):
+                continue
+            scores = w.producer_of(x)
+            if scores is None or scores.op != "MatMul" or any(w.is_const(t) for t in scores.inputs[:2]):
+                continue
+            w.bypass(n, source=k)
+            count += 1
+            break
     return count
 
 
