@@ -1,0 +1,4 @@
+// question: How many models does the audit cover?
+// columns: models
+MATCH (m:Model)
+RETURN count(m) AS models
