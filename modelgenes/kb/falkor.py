@@ -18,11 +18,10 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import platformdirs
 import redis
@@ -30,7 +29,6 @@ from falkordb import FalkorDB
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from modelgenes.cypher.catalog import get_query
 from modelgenes.errors import QueryError, StoreUnavailable
 from modelgenes.kb.schema import (
     FALKOR_CONSTRAINTS_QUERY,
@@ -38,7 +36,7 @@ from modelgenes.kb.schema import (
     INDEXES,
     falkor_index_statement,
 )
-from modelgenes.kb.store import DEFAULT_BATCH_SIZE, Row, batches
+from modelgenes.kb.store import Row, StoreBase
 from modelgenes.kb.values import plain
 
 __all__ = [
@@ -284,7 +282,7 @@ def _log_tail(path: Path, lines: int = 3) -> str:
     return " | ".join(text[-lines:])
 
 
-class FalkorStore:
+class FalkorStore(StoreBase):
     """``GraphStore`` over the embedded server (started on demand), spoken to with ``falkordb``."""
 
     kind = "embedded"
@@ -315,21 +313,6 @@ class FalkorStore:
         columns = [str(h[1]) for h in (result.header or [])]
         return [{c: plain(v) for c, v in zip(columns, row, strict=True)} for row in result.result_set or []]
 
-    def write_rows(
-        self,
-        cypher: str,
-        rows: Sequence[Mapping[str, Any]],
-        *,
-        batch_size: int = DEFAULT_BATCH_SIZE,
-        name: str = "write",
-    ) -> int:
-        # FalkorDB runs each query atomically: a failing batch leaves none of its rows.
-        written = 0
-        for batch in batches(rows, batch_size):
-            self.query(cypher, {"rows": batch}, name=name)
-            written += len(batch)
-        return written
-
     def ensure_schema(self) -> None:
         existing = self._existing_indexes()
         constraints = self._existing_constraints()
@@ -350,20 +333,9 @@ class FalkorStore:
                         raise QueryError(f"constraint {spec.name}", str(e)) from e
         self._wait_operational()
 
-    def clear(self) -> None:
-        self.query(get_query("admin/clear").text, name="admin/clear")
-
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self._db.connection.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
     def _existing_indexes(self) -> set[tuple[str, str]]:
         rows = self.query(FALKOR_INDEXES_QUERY, name="indexes")

@@ -7,18 +7,16 @@ Connection settings come from options or the environment: ``MODELGENES_STORE`` (
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
-from types import TracebackType
-from typing import Any, Self
+from collections.abc import Mapping
+from typing import Any
 
 import neo4j
 from neo4j import GraphDatabase
 from neo4j.exceptions import AuthError, DriverError, Neo4jError, ServiceUnavailable
 
-from modelgenes.cypher.catalog import get_query
 from modelgenes.errors import QueryError, StoreUnavailable
 from modelgenes.kb.schema import neo4j_statements
-from modelgenes.kb.store import DEFAULT_BATCH_SIZE, Row, batches
+from modelgenes.kb.store import Row, StoreBase
 from modelgenes.kb.values import plain
 
 __all__ = ["NEO4J_SCHEMES", "Neo4jStore"]
@@ -26,7 +24,7 @@ __all__ = ["NEO4J_SCHEMES", "Neo4jStore"]
 NEO4J_SCHEMES = ("neo4j://", "neo4j+s://", "neo4j+ssc://", "bolt://", "bolt+s://", "bolt+ssc://")
 
 
-class Neo4jStore:
+class Neo4jStore(StoreBase):
     """``GraphStore`` over a Neo4j 5 server."""
 
     kind = "neo4j"
@@ -74,37 +72,12 @@ class Neo4jStore:
             raise QueryError(name, _cause(e)) from e
         return [{k: plain(r[k]) for k in keys} for r in records]
 
-    def write_rows(
-        self,
-        cypher: str,
-        rows: Sequence[Mapping[str, Any]],
-        *,
-        batch_size: int = DEFAULT_BATCH_SIZE,
-        name: str = "write",
-    ) -> int:
-        written = 0
-        for batch in batches(rows, batch_size):  # execute_query: one transaction per call
-            self.query(cypher, {"rows": batch}, name=name)
-            written += len(batch)
-        return written
-
     def ensure_schema(self) -> None:
         for statement in neo4j_statements():
             self.query(statement, name="schema")
 
-    def clear(self) -> None:
-        self.query(get_query("admin/clear").text, name="admin/clear")
-
     def close(self) -> None:
         self._driver.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
 
 def _cause(e: BaseException) -> str:

@@ -7,11 +7,12 @@ idempotently. User values always travel as parameters, never spliced into the qu
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Protocol, Self, runtime_checkable
 
-__all__ = ["DEFAULT_BATCH_SIZE", "GraphStore", "Row", "batches"]
+__all__ = ["DEFAULT_BATCH_SIZE", "GraphStore", "Row", "StoreBase", "batches"]
 
 Row = dict[str, Any]
 
@@ -84,3 +85,49 @@ def batches(rows: Sequence[Mapping[str, Any]], size: int) -> Iterator[list[Mappi
         raise ValueError("batch size must be at least 1")
     for start in range(0, len(rows), size):
         yield list(rows[start : start + size])
+
+
+class StoreBase(ABC):
+    """What both stores share: batched writes over ``query``, ``clear``, and the context manager.
+
+    A subclass provides ``uri``, ``query``, ``ensure_schema`` and ``close``.
+    """
+
+    @abstractmethod
+    def query(
+        self, cypher: str, params: Mapping[str, Any] | None = None, *, name: str = "query"
+    ) -> list[Row]:
+        """Run one statement in its own transaction (see ``GraphStore.query``)."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections."""
+
+    def write_rows(
+        self,
+        cypher: str,
+        rows: Sequence[Mapping[str, Any]],
+        *,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        name: str = "write",
+    ) -> int:
+        # Each query is one transaction in both stores: a failing batch leaves none of its rows.
+        written = 0
+        for batch in batches(rows, batch_size):
+            self.query(cypher, {"rows": batch}, name=name)
+            written += len(batch)
+        return written
+
+    def clear(self) -> None:
+        from modelgenes.cypher.catalog import get_query
+
+        query = get_query("admin/clear")
+        self.query(query.text, name=query.name)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
