@@ -53,6 +53,7 @@ def _root(
 def _register_commands() -> None:
     # Each command group lives in its own module and registers itself on ``app``.
     from modelgenes.cli import (  # noqa: F401
+        audit,
         db,
         eval,
         identify,

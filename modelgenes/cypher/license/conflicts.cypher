@@ -18,9 +18,9 @@ WHERE size(dropped) > 0
 WITH c, cl, a, al, dropped, length(p) AS hops,
      size([r IN relationships(p) WHERE r.source = 'declared']) AS declaredEdges,
      [i IN range(0, length(p) - 1) |
-        coalesce(nodes(p)[i].hubId, nodes(p)[i].name) + ' --' + relationships(p)[i].relation + ' [' +
+        coalesce(nodes(p)[i].hubId, nodes(p)[i].name) + ' --' + relationships(p)[i].relation + ' (' +
         coalesce(relationships(p)[i].source, 'unknown source') + ', ' +
-        toString(toInteger(round(coalesce(relationships(p)[i].confidence, 0.0) * 100))) + '%]--> ' +
+        toString(toInteger(round(coalesce(relationships(p)[i].confidence, 0.0) * 100))) + '%)--> ' +
         coalesce(nodes(p)[i + 1].hubId, nodes(p)[i + 1].name)] AS chain
 ORDER BY hops, declaredEdges DESC
 WITH c, cl, a, al, collect(chain)[0] AS chain, collect(dropped)[0] AS dropped
