@@ -24,9 +24,11 @@ precision             3      stores its floats at lower precision (float16/bfloa
 pruning               3      has at least 5 % more exact zeros
 creation time         4      was created or uploaded later (``createdAt``, where known)
 weight drift          ≤ 2    has the larger weight norm (fine-tuning adds energy to random-looking
-                             weights; only for finetune-range distances, scaled by how clear it is)
-described             1      declares some base model while the other declares none, or is a bare
-                             file while the other is published with a model card
+                             weights; only between float models at finetune-range distances without
+                             pruning, in units of the expected gain, capped at 2)
+bare file             1      has no model card (nor manifest row) while the other has one
+declares a base       0.5    (both with cards, or both without) declares some base model, the other
+                             none
 ingest order          0.75   was ingested in a later batch
 opset                 0.25   uses the newer opset (an export or conversion moves forwards)
 stable order          0.01   has the larger id (a fixed tie-break, reported as "undetermined")
@@ -213,6 +215,9 @@ def orient(a: ModelFacts, b: ModelFacts, comparison: WeightComparison | None = N
         and comparison.comparable
         and CONVERSION_MAX < comparison.distance <= FINETUNE_MAX
         and comparison.norm_drift != 0
+        and not a.quantised
+        and not b.quantised
+        and abs(comparison.zeros_gain) < PRUNED_ZEROS
     ):
         # Fine-tuning moves weights in directions mostly unrelated to them, which adds energy:
         # ‖w+δ‖² ≈ ‖w‖² + ‖δ‖². The drift counts in units of that expected gain, capped at 2.
@@ -224,12 +229,12 @@ def orient(a: ModelFacts, b: ModelFacts, comparison: WeightComparison | None = N
             comparison.norm_drift > 0,
             f"weight drift: {grown.label}'s weight norm is {abs(comparison.norm_drift):.2%} larger",
         )
-    if bool(a.base_models) != bool(b.base_models):
-        child = a if a.base_models else b
-        vote(1, bool(a.base_models), f"described: {child.label} declares a base model, the other none")
-    elif a.described != b.described:
-        child = b if b.described else a
+    if a.described != b.described:
+        child = a if b.described else b
         vote(1, child is a, f"described: {child.label} is a bare file, the other has a model card")
+    elif bool(a.base_models) != bool(b.base_models):
+        child = a if a.base_models else b
+        vote(0.5, child is a, f"described: {child.label} declares a base model, the other none")
     if a.ingested_at and b.ingested_at and a.ingested_at != b.ingested_at:
         later = a if a.ingested_at > b.ingested_at else b
         vote(0.75, later is a, f"ingest order: {later.label} was ingested later")
@@ -489,13 +494,26 @@ def infer(
             replace.append(stored_id)
 
     direct = {(e.child_id, e.parent_id) for e in edges} | declared
+    has_parent = set(parents) | {c for c, _ in declared}
+    chosen_rep: dict[str, str] = {}
+    for arch, first in representatives.items():
+        # The first stored model is the representative; when it came in this batch, a root of the
+        # batch (no parent by any source) stands for the architecture instead.
+        chosen_rep[arch] = first
+        if first in new_ids:
+            roots = sorted(
+                (m for m in new if m.arch_hash == arch and m.id not in has_parent),
+                key=lambda m: (m.quantised, bool(m.base_models), m.id),
+            )
+            if roots:
+                chosen_rep[arch] = roots[0].id
     for m in new:
         others = [c for c in candidates.get(m.id, ()) if c.id != m.id]
         if m.quantised and m.id not in parents and not any(_comparable(m, c, pairs) for c in others):
             found = _structure_quantized(m, others)
             edges.extend(found)
             direct.update((e.child_id, e.parent_id) for e in found)
-        rep = representatives.get(m.arch_hash) if m.arch_hash else None
+        rep = chosen_rep.get(m.arch_hash) if m.arch_hash else None
         if rep is None or rep == m.id or (m.id, rep) in direct or (rep, m.id) in direct:
             continue
         edges.append(

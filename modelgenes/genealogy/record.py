@@ -6,10 +6,12 @@ what the knowledge-base writer stores; it holds plain, picklable values only.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from modelgenes.genealogy.weights import WeightSketch, sketch_or_none
 from modelgenes.ingest.graph import ModelGraph, ModelInfo
 from modelgenes.ingest.metadata import ManifestRow
 from modelgenes.signatures.model import Library
@@ -64,6 +66,7 @@ class ModelRecord:
     families: tuple[FamilyFact, ...] = ()  # best first
     components: tuple[ComponentFact, ...] = ()
     unknown: bool = True
+    weights: WeightSketch | None = None  # per-tensor weight sketch (genealogy.weights), when readable
 
     @property
     def id(self) -> str:
@@ -72,7 +75,11 @@ class ModelRecord:
 
 
 def record_from(
-    graph: ModelGraph, info: ModelInfo, identification: Identification, library: Library
+    graph: ModelGraph,
+    info: ModelInfo,
+    identification: Identification,
+    library: Library,
+    weights: WeightSketch | None = None,
 ) -> ModelRecord:
     """Combine the ingest and signature stages' values for one model into its record."""
     by_id = {s.id: s for s in library.signatures}
@@ -114,6 +121,7 @@ def record_from(
         families=families,
         components=components,
         unknown=identification.unknown,
+        weights=weights,
     )
 
 
@@ -128,4 +136,8 @@ def extract(path: str | Path, manifest_row: ManifestRow | None = None) -> ModelR
 
     graph, info = read_model_with_metadata(Path(path), manifest_row)
     library = load_library()
-    return record_from(graph, info, identify(graph, library), library)
+    warnings: list[str] = []
+    weights = sketch_or_none(path, warnings.append) if info.format == "onnx" else None
+    if warnings:
+        info = dataclasses.replace(info, warnings=(*info.warnings, *warnings))
+    return record_from(graph, info, identify(graph, library), library, weights)

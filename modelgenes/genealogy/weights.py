@@ -44,6 +44,7 @@ from modelgenes.errors import ModelgenesError, UnreadableModel
 
 __all__ = [
     "MIN_ELEMENTS",
+    "SKETCH_PROPS",
     "SKETCH_VERSION",
     "TensorSketch",
     "WeightComparison",
@@ -80,6 +81,18 @@ _NUMPY: dict[int, np.dtype[Any]] = {
 _FLOATS = frozenset({_FLOAT, _FLOAT16, _DOUBLE, _BFLOAT16})
 _QUANTISED = frozenset({_UINT8, _INT8})
 _DTYPE_NAMES: dict[int, str] = {v: k.lower() for k, v in onnx.TensorProto.DataType.items()}
+# The Model node properties a sketch is stored in (``WeightSketch.to_props``).
+SKETCH_PROPS = (
+    "weightSketch",
+    "shapesHash",
+    "weightK",
+    "weightShapes",
+    "weightDtypes",
+    "weightStats",
+    "weightSamples",
+    "weightProbe",
+    "weightSkipped",
+)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from modelgenes.ingest.discover import discover_models
 from modelgenes.ingest.formats import file_sha256
 from modelgenes.ingest.metadata import ManifestRow
 from modelgenes.kb import write
+from modelgenes.kb.derivations import infer_derivations
 from modelgenes.kb.store import GraphStore
 
 __all__ = ["IngestFailure", "IngestReport", "ProgressCallback", "ingest_paths"]
@@ -54,6 +55,7 @@ class IngestReport:
     unchanged: int = 0
     failures: list[IngestFailure] = field(default_factory=list)
     derived_links: int = 0
+    inferred_links: int = 0  # DERIVED_FROM edges inferred from structure and weights (kb.derivations)
     seconds: float = 0.0
 
     @property
@@ -219,6 +221,10 @@ def ingest_paths(
     )
     write.sync_licenses(store)  # after the records, so licenses first seen in this batch get rules too
     report.derived_links = len(write.link_declared_bases(store))
+    try:  # the models are stored; a failed inference is reported, it does not undo the batch
+        report.inferred_links = infer_derivations(store, hashes.values()).edges
+    except ModelgenesError as e:
+        report.failures.append(IngestFailure("(derivation inference)", "", type(e).__name__, str(e)))
     report.seconds = time.perf_counter() - started
     write.finish_batch(
         store, batch_id, _now(), ok=report.new, unchanged=report.unchanged, failed=report.failed

@@ -39,6 +39,7 @@ INDEXES: tuple[IndexSpec, ...] = (
     IndexSpec("Model", "name", unique=False),
     IndexSpec("Model", "hubId", unique=False),
     IndexSpec("Model", "archHash", unique=False),
+    IndexSpec("Model", "shapesHash", unique=False),
     IndexSpec("Operator", "name", unique=True),
     IndexSpec("Signature", "id", unique=True),
     IndexSpec("Match", "id", unique=True),

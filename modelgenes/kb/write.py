@@ -14,6 +14,7 @@ from typing import Any
 from modelgenes.cypher.catalog import get_query
 from modelgenes.errors import QueryError
 from modelgenes.genealogy.record import ModelRecord
+from modelgenes.genealogy.weights import SKETCH_PROPS
 from modelgenes.kb.store import GraphStore
 
 __all__ = [
@@ -92,6 +93,9 @@ def model_row(record: ModelRecord, path: str, ingested_at: str) -> dict[str, Any
         "tags": list(info.tags) or None,
         "architectures": list(info.architectures) or None,
         "modelType": info.model_type or None,
+        "metadataSources": list(info.metadata_sources) or None,
+        # weight sketch (genealogy.weights): shapesHash finds derivation candidates through its index
+        **(record.weights.to_props() if record.weights is not None else dict.fromkeys(SKETCH_PROPS)),
     }
     return {
         "id": record.id,

@@ -1,0 +1,213 @@
+"""Derivation inference after a batch: candidates through index look-ups, ``genealogy.derivation`` decides,
+the ``cypher/write`` statements store the edges.
+
+Candidates are found only through the ``shapesHash`` and ``archHash`` indexes, never by comparing all
+pairs: a model is compared with the stored models of its weight shapes (and, when the shapes differ a
+little, of its architecture). Where a shapes hash is shared by many models, a 64-value probe of each
+picks the ``PROBE_TOP`` nearest before their whole sketches are fetched.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from modelgenes.cypher.catalog import get_query
+from modelgenes.genealogy.derivation import (
+    DerivationPlan,
+    ModelFacts,
+    check_declared,
+    infer,
+)
+from modelgenes.genealogy.weights import WeightSketch
+from modelgenes.kb.store import GraphStore
+
+__all__ = ["INFERENCE_VERSION", "PROBE_TOP", "DerivationReport", "infer_derivations"]
+
+INFERENCE_VERSION = "d1"  # stored on each model once inference ran for it
+PROBE_TOP = 24  # candidates per model whose whole sketch is compared
+ARCHITECTURE_TOP = 8  # models of the same architecture but other shapes compared per model
+
+
+@dataclass(frozen=True)
+class DerivationReport:
+    """What one inference run stored."""
+
+    models: int = 0  # models inferred for
+    edges: int = 0  # inferred edges written (weights and structure)
+    replaced: int = 0  # stored models that got a nearer weights parent
+    checked: int = 0  # declared edges checked against the weights
+    disagreements: int = 0  # of those, the ones the weights contradict
+
+
+def _run(store: GraphStore, name: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+    query = get_query(name)
+    return store.query(query.text, params, name=query.name)
+
+
+def _facts(row: Mapping[str, Any]) -> ModelFacts:
+    return ModelFacts(
+        id=row["id"],
+        name=row.get("name") or "",
+        hub_id=row.get("hubId") or "",
+        arch_hash=row.get("archHash") or "",
+        quantised=bool(row.get("quantised")),
+        opset=row.get("opset"),
+        producer=row.get("producer") or "",
+        base_models=tuple(row.get("baseModels") or ()),
+        base_model_relation=row.get("baseModelRelation") or "",
+        described=bool(row.get("described")),
+        ingested_at=row.get("ingestedAt") or "",
+        created_at=row.get("createdAt") or "",
+        sketch=WeightSketch.from_props(row),
+    )
+
+
+def _load_facts(store: GraphStore, ids: Iterable[str]) -> dict[str, tuple[ModelFacts, dict[str, Any]]]:
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    return {r["id"]: (_facts(r), r) for r in _run(store, "write/derivation_facts", {"ids": wanted})}
+
+
+def _probe(text: str | None) -> np.ndarray | None:
+    if not text:
+        return None
+    return np.frombuffer(base64.b64decode(text), dtype="<f4").astype(np.float64)
+
+
+def _nearest_by_probe(subject: ModelFacts, rows: Sequence[Mapping[str, Any]], top: int) -> list[str]:
+    """The ``top`` rows whose probe is nearest the subject's (all of them when there are few)."""
+    ids = [r["id"] for r in rows if r["id"] != subject.id]
+    if len(ids) <= top or subject.sketch is None:
+        return ids
+    mine = subject.sketch.probe().astype(np.float64)
+    scored: list[tuple[float, str]] = []
+    for r in rows:
+        theirs = _probe(r.get("probe"))
+        if r["id"] == subject.id or theirs is None or theirs.shape != mine.shape:
+            continue
+        scale = float(np.dot(theirs, theirs)) or 1.0
+        scored.append((float(((mine - theirs) ** 2).sum()) / scale, r["id"]))
+    scored.sort()
+    return [i for _, i in scored[:top]]
+
+
+def _near_in_size(subject_params: int, rows: Sequence[Mapping[str, Any]], top: int) -> list[str]:
+    """Same-architecture models whose parameter count is within 20 % (comparable sketches), nearest first."""
+    if not subject_params:
+        return []
+    scored = []
+    for r in rows:
+        params = r.get("params") or 0
+        if params and 0.8 <= params / subject_params <= 1.25:
+            scored.append((abs(params - subject_params), r["id"]))
+    scored.sort()
+    return [i for _, i in scored[:top]]
+
+
+def infer_derivations(store: GraphStore, ids: Iterable[str]) -> DerivationReport:
+    """Infer structure and weight edges for the models ``ids`` that have not been inferred for yet
+    (the models a batch wrote, and those an interrupted batch left), check their declared edges against
+    the weights, and store the results. Returns what was stored."""
+    subjects_raw = _load_facts(store, ids)
+    subjects = {i: f for i, (f, row) in subjects_raw.items() if row.get("inferred") != INFERENCE_VERSION}
+    if not subjects:
+        return DerivationReport()
+    shapes = sorted({f.shapes_hash for f in subjects.values() if f.shapes_hash})
+    archs = sorted({f.arch_hash for f in subjects.values() if f.arch_hash})
+    by_shapes: dict[str, list[dict[str, Any]]] = {}
+    for r in _run(store, "write/candidates_by_shapes", {"keys": shapes, "limit": 5000}) if shapes else []:
+        by_shapes.setdefault(r["key"], []).append(r)
+    by_arch: dict[str, list[dict[str, Any]]] = {}
+    for r in _run(store, "write/candidates_by_architecture", {"keys": archs, "limit": 5000}) if archs else []:
+        by_arch.setdefault(r["key"], []).append(r)
+    current: dict[str, tuple[str, float]] = {}
+    params: dict[str, int] = {}
+    for rows in (*by_shapes.values(), *by_arch.values()):
+        for r in rows:
+            params[r["id"]] = r.get("params") or 0
+            for parent, distance in r.get("parents") or ():
+                if distance is not None:
+                    current[r["id"]] = (parent, float(distance))
+
+    chosen: dict[str, list[str]] = {}
+    for sid, subject in subjects.items():
+        picked = _nearest_by_probe(subject, by_shapes.get(subject.shapes_hash or "", []), PROBE_TOP)
+        same_arch = [
+            r for r in by_arch.get(subject.arch_hash, []) if r["id"] not in picked and r["id"] != sid
+        ]
+        picked += _near_in_size(params.get(sid, 0), same_arch, ARCHITECTURE_TOP)
+        chosen[sid] = picked
+
+    declared_rows = _run(store, "write/declared_derivations", {"ids": sorted(subjects)})
+    needed = {i for picked in chosen.values() for i in picked}
+    needed |= {r["child"] for r in declared_rows} | {r["parent"] for r in declared_rows}
+    facts = {i: f for i, (f, _row) in _load_facts(store, needed - set(subjects)).items()}
+    facts.update(subjects)
+    candidates = {sid: [facts[i] for i in picked if i in facts] for sid, picked in chosen.items()}
+    representatives = {
+        r["archHash"]: r["representative"]
+        for r in (_run(store, "write/architecture_representatives", {"keys": archs}) if archs else [])
+    }
+    plan = infer(
+        list(subjects.values()),
+        candidates,
+        current={k: v for k, v in current.items() if k not in subjects},
+        representatives=representatives,
+        declared_pairs=[(r["child"], r["parent"]) for r in declared_rows],
+    )
+    checks = [
+        check_declared(facts[r["child"]], facts[r["parent"]], r["relation"] or "")
+        for r in declared_rows
+        if r["child"] in facts and r["parent"] in facts
+    ]
+    return _store(store, plan, checks, sorted(subjects))
+
+
+def _store(
+    store: GraphStore, plan: DerivationPlan, checks: Sequence[Any], subjects: Sequence[str]
+) -> DerivationReport:
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    if plan.replace:
+        _run(store, "write/clear_inferred_parents", {"ids": list(plan.replace)})
+    rows = [
+        {
+            "child": e.child_id,
+            "parent": e.parent_id,
+            "source": e.source,
+            "relation": e.relation,
+            "evidence": list(e.evidence),
+            "confidence": e.confidence,
+            "distance": e.distance,
+        }
+        for e in plan.edges
+    ]
+    if rows:
+        _run(store, "write/upsert_derivations", {"rows": rows, "inferredAt": now})
+    check_rows = [
+        {
+            "child": c.child_id,
+            "parent": c.parent_id,
+            "relation": c.relation,
+            "distance": c.distance,
+            "agrees": c.agrees,
+            "evidence": c.evidence,
+        }
+        for c in checks
+    ]
+    if check_rows:
+        _run(store, "write/check_declared_derivations", {"rows": check_rows})
+    _run(store, "write/mark_derivations_inferred", {"ids": list(subjects), "version": INFERENCE_VERSION})
+    return DerivationReport(
+        models=len(subjects),
+        edges=len(rows),
+        replaced=len(plan.replace),
+        checked=len(check_rows),
+        disagreements=sum(1 for c in checks if c.agrees is False),
+    )
