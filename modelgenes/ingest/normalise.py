@@ -1263,23 +1263,50 @@ def absorb_constant_affine(w: _Work) -> int:
 _LAYOUT = frozenset({"Reshape", "Transpose"})
 
 
+def _is_channel_shuffle(w: _Work, n: _N) -> bool:
+    """A ``Transpose`` between two ``Reshape``s that swaps two adjacent axes of a tensor of rank ≥ 5:
+    ShuffleNet's channel shuffle ((N, C, H, W) → (N, g, C/g, H, W) → swap g and C/g → back)."""
+    perm = n.attrs.get("perm")
+    if n.op != "Transpose" or not perm or len(perm) < 5 or not n.inputs or not n.outputs:
+        return False
+    moved = [k for k, a in enumerate(perm) if a != k]
+    if len(moved) != 2 or moved[1] != moved[0] + 1:
+        return False
+    p = w.producer_of(n.inputs[0])
+    c = w.sole_consumer(n.outputs[0])
+    return p is not None and p.op == "Reshape" and c is not None and c.op == "Reshape"
+
+
 def collapse_layout_chains(w: _Work) -> int:
     """A chain of layout ops (``Reshape``, ``Transpose``, and ``Flatten``/``Squeeze``/``Unsqueeze``,
     which read as ``Reshape``) is one op: ``Transpose`` when any link permutes axes, else ``Reshape``.
     Exporters split attention heads with Reshape→Transpose or Reshape→Transpose→Reshape→Transpose…;
-    all read as one ``Transpose``."""
+    all read as one ``Transpose``. A channel shuffle's Reshape→Transpose→Reshape stays as it is: it
+    reorders channels on purpose (an architecture feature), and its ``perm`` says so."""
     count = 0
+    shuffles = {id(n) for n in w.of_op("Transpose") if _is_channel_shuffle(w, n)}
     for head in w.of_op(*_LAYOUT):
-        if not head.alive or not head.inputs or not head.outputs:
+        if not head.alive or not head.inputs or not head.outputs or id(head) in shuffles:
             continue
         p = w.producer_of(head.inputs[0])
-        if p is not None and p.op in _LAYOUT and w.sole_consumer(head.inputs[0]) is head:
+        if (
+            p is not None
+            and p.op in _LAYOUT
+            and id(p) not in shuffles
+            and w.sole_consumer(head.inputs[0]) is head
+        ):
             continue  # not the head of its chain
         chain = [head]
         t = head.outputs[0]
         for _ in range(_MAX_WALK):
             nxt = w.sole_consumer(t)
-            if nxt is None or nxt.op not in _LAYOUT or nxt in chain or nxt.inputs[:1] != [t]:
+            if (
+                nxt is None
+                or nxt.op not in _LAYOUT
+                or id(nxt) in shuffles
+                or nxt in chain
+                or nxt.inputs[:1] != [t]
+            ):
                 break
             chain.append(nxt)
             t = nxt.outputs[0]

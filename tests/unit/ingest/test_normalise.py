@@ -271,6 +271,27 @@ def test_layout_chains_read_as_one_op() -> None:
     assert_alike(split, longer)
 
 
+def test_channel_shuffle_keeps_its_reshape_transpose_reshape() -> None:
+    # (N, C, H, W) → (N, g, C/g, H, W) → swap g and C/g → (N, C, H, W): ShuffleNet's channel shuffle
+    g = norm(
+        model(
+            [
+                node("Relu", ["x"], ["a"]),
+                node("Reshape", ["a", "s"], ["r"]),
+                node("Transpose", ["r"], ["t"], perm=[0, 2, 1, 3, 4]),
+                node("Reshape", ["t", "s2"], ["r2"]),
+                node("Relu", ["r2"], ["y"]),
+            ],
+            inits=[
+                tensor("s", [1, 2, 4, 8, 8], np.int64),
+                tensor("s2", [1, 8, 8, 8], np.int64),
+            ],
+        )
+    )
+    assert ops(g) == ["Relu", "Reshape", "Transpose", "Reshape", "Relu"]
+    assert [n.attributes.get("perm") for n in g.nodes if n.op == "Transpose"] == [(0, 2, 1, 3, 4)]
+
+
 # --- aliases across opsets -------------------------------------------------------------------------
 def test_reduce_mean_axes_as_attribute_and_as_input_read_alike() -> None:
     attr = norm(model([node("ReduceMean", ["x"], ["y"], axes=[-1], keepdims=1)], opset=13))
