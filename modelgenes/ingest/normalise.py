@@ -354,6 +354,7 @@ class _Work:
             constants=self.values,
             nodes_before_normalisation=self.before,
             normalisation=dict(self.fired),
+            zero_tensors=frozenset(self.zeros),
         )
 
 

@@ -20,8 +20,9 @@ explicit stack, never recursion, so deep nesting cannot exhaust Python's recursi
 
 from __future__ import annotations
 
+import mmap
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any, ClassVar
@@ -157,9 +158,12 @@ def load_model_proto(path: Path) -> onnx.ModelProto:
             if size >= 1 << 31:
                 cause = f"{size} bytes: one ONNX protobuf cannot exceed 2 GiB (weights go in external data)"
                 raise UnreadableModel(path, cause)
-            data = f.read()
+            stripped = _read_stripped(f, size) if size >= STRIP_FROM_BYTES else None
+            data = stripped if stripped is not None else f.read()
         model = onnx.ModelProto()
         consumed = model.ParseFromString(data)
+        if stripped is not None:
+            size = len(stripped)  # the check below is against what was parsed
         del data
     except UnreadableModel:
         raise
@@ -173,6 +177,127 @@ def load_model_proto(path: Path) -> onnx.ModelProto:
         raise UnreadableModel(path, f"protobuf parse stopped after {consumed} of {size} bytes")
     _check_is_model(path, model)
     return model
+
+
+# Large files: weights are skipped at the wire level instead of being copied twice (read, then parse).
+STRIP_FROM_BYTES = 16 << 20  # files at least this big are read this way
+_KEEP_PAYLOAD = 1024  # tensor payloads up to this many bytes are kept (small constants' values)
+_KEEP_ZERO_PAYLOAD = 4 << 20  # all-zero payloads up to this size are kept (folded zero masks)
+# TensorProto fields holding element data: float_data, int32_data, int64_data, raw_data, double_data,
+# uint64_data. string_data (6) stays: strings are not weights.
+_PAYLOAD_FIELDS = frozenset({4, 5, 7, 9, 10, 11})
+
+
+def _read_stripped(f: Any, size: int) -> bytes | None:
+    """The file's ModelProto re-serialised without the element data of large main-graph initializers
+    (dims, type, name and external-data entries kept), read through a memory map so that the weights
+    are never copied. None when the bytes are not a well-formed message: the normal parse then says
+    what is wrong."""
+    try:
+        mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):
+        return None
+    try:
+        view = memoryview(mm)
+        try:
+            return _strip_message(view, 0, size, _strip_model_field)
+        finally:
+            view.release()
+    except _WireError:
+        return None
+    finally:
+        mm.close()
+
+
+class _WireError(Exception):
+    """The bytes are not a well-formed protobuf message."""
+
+
+def _varint_at(view: memoryview, pos: int, end: int) -> tuple[int, int]:
+    result = shift = 0
+    while pos < end:
+        b = view[pos]
+        pos += 1
+        result |= (b & 0x7F) << shift
+        if not b & 0x80:
+            return result, pos
+        shift += 7
+        if shift > 63:
+            break
+    raise _WireError
+
+
+def _encode_varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+_Rewrite = Callable[[memoryview, int, int, int], "bytes | None"]
+
+
+def _strip_message(view: memoryview, start: int, end: int, rewrite: _Rewrite) -> bytes:
+    """Copy the message in ``view[start:end]`` field by field; ``rewrite(view, field, begin, stop)`` may
+    return new bytes for a length-delimited field's payload (None keeps it, b"" with a field number
+    of -1 drops it)."""
+    parts: list[bytes | memoryview] = []
+    pos = start
+    copied = start  # fields from here to pos are copied as one run
+    while pos < end:
+        field_start = pos
+        tag, pos = _varint_at(view, pos, end)
+        tag_end = pos
+        field, wire = tag >> 3, tag & 7
+        if wire == 0:
+            _, pos = _varint_at(view, pos, end)
+        elif wire == 1:
+            pos += 8
+        elif wire == 5:
+            pos += 4
+        elif wire == 2:
+            length, pos = _varint_at(view, pos, end)
+            begin, pos = pos, pos + length
+            if pos > end:
+                raise _WireError
+            new = rewrite(view, field, begin, pos)
+            if new is not None:
+                parts.append(view[copied:field_start])
+                if new:
+                    parts.append(view[field_start:tag_end])
+                    parts.append(_encode_varint(len(new)))
+                    parts.append(new)
+                copied = pos
+        else:
+            raise _WireError
+        if pos > end:
+            raise _WireError
+    parts.append(view[copied:end])
+    return b"".join(parts)
+
+
+def _strip_model_field(view: memoryview, field: int, begin: int, end: int) -> bytes | None:
+    if field == 7:  # ModelProto.graph
+        return _strip_message(view, begin, end, _strip_graph_field)
+    return None
+
+
+def _strip_graph_field(view: memoryview, field: int, begin: int, end: int) -> bytes | None:
+    if field == 5 and end - begin > _KEEP_PAYLOAD:  # GraphProto.initializer
+        return _strip_message(view, begin, end, _strip_tensor_field)
+    return None
+
+
+def _strip_tensor_field(view: memoryview, field: int, begin: int, end: int) -> bytes | None:
+    if field not in _PAYLOAD_FIELDS or end - begin <= _KEEP_PAYLOAD:
+        return None
+    if end - begin <= _KEEP_ZERO_PAYLOAD:
+        payload = np.frombuffer(view[begin:end], dtype=np.uint8)
+        if not payload[:64].any() and not payload.any():
+            return None  # an all-zero tensor: kept, so that normalisation can tell
+    return b""  # dropped
 
 
 def _check_is_model(path: Path, model: onnx.ModelProto) -> None:
@@ -229,9 +354,14 @@ def _small_values(t: onnx.TensorProto) -> tuple[float | int, ...] | None:
     return tuple(float(v) for v in arr.tolist())
 
 
-def _all_zero(t: onnx.TensorProto) -> bool:
-    """True for a tensor stored inside the file whose bytes are all zero (a folded zero mask); checks
-    the first bytes before scanning, so real weights cost next to nothing."""
+_ZERO_CHECK_ELEMENTS = 1 << 20  # reading raw_data copies it: only tensors up to 1M elements are checked
+
+
+def _all_zero(t: onnx.TensorProto, elements: int) -> bool:
+    """True for a tensor stored inside the file whose bytes are all zero (a folded zero mask, up to
+    ``_ZERO_CHECK_ELEMENTS`` elements: larger tensors are weights, not masks)."""
+    if elements > _ZERO_CHECK_ELEMENTS:
+        return False
     raw = t.raw_data
     if not raw or raw[:64].count(0) != min(64, len(raw)):
         return False
@@ -344,22 +474,25 @@ class _Flattener:
 
     # -- tensors -------------------------------------------------------------------------------
     def _add_tensor(self, t: onnx.TensorProto, name: str) -> None:
-        dims = tuple(int(d) for d in t.dims)
-        if any(d < 0 for d in dims):
-            raise UnreadableModel(self.path, f"tensor {t.name!r} has a negative dimension {dims}")
-        dtype = _dtype_name(t.data_type)
-        self.initializers.append(Initializer(name=name, shape=dims, dtype=dtype))
+        dims = tuple(t.dims)
+        elements = 1
+        for d in dims:
+            if d < 0:
+                raise UnreadableModel(self.path, f"tensor {t.name!r} has a negative dimension {dims}")
+            elements *= d
+        dtype = _DTYPE_NAMES.get(t.data_type) or _dtype_name(t.data_type)
+        self.initializers.append(Initializer(name, dims, dtype))
         self.initializer_names.add(name)
         self.dtypes[name] = dtype
         self.shapes[name] = dims
         if t.data_location == _EXTERNAL:
             self._check_external(t)
-        else:
+        elif elements <= SMALL_CONSTANT:
             values = _small_values(t)
             if values is not None:
                 self.constants[name] = values
-            elif _all_zero(t):
-                self.zeros.add(name)
+        elif _all_zero(t, elements):
+            self.zeros.add(name)
 
     def _check_external(self, t: onnx.TensorProto) -> None:
         entries = {e.key: e.value for e in t.external_data}

@@ -496,3 +496,52 @@ def test_a_200k_node_graph_reads_in_seconds(tmp_path: Path) -> None:
     assert len(graph.nodes) == n - n // 4
     assert len(archhash) == 64
     assert elapsed < 20, elapsed
+
+
+# --- large files: weights skipped at the wire level ------------------------------------------------------
+def big_model(folder: Path) -> Path:
+    rng = np.random.default_rng(3)
+    m = model(
+        [
+            node("MatMul", ["x", "w"], ["h"]),
+            node("Add", ["h", "bias"], ["a"]),
+            node("Clip", ["a", "lo", "hi"], ["r"]),
+            node("MatMul", ["r", "r2"], ["s"]),
+            node("Add", ["s", "zeros"], ["y"]),
+        ],
+        inits={
+            "w": rng.standard_normal((8, 600_000), dtype=np.float32),  # 19 MB
+            "bias": rng.standard_normal(600_000, dtype=np.float32),
+            "lo": np.float32(0),
+            "hi": np.float32(6),
+            "r2": rng.standard_normal((600_000, 8), dtype=np.float32),
+            "zeros": np.zeros((1, 16, 16), np.float32),
+        },
+    )
+    return save(m, folder / "big.onnx")
+
+
+def test_large_files_read_the_same_with_weights_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import modelgenes.ingest.formats.onnx as reader
+
+    path = big_model(tmp_path)
+    assert path.stat().st_size > reader.STRIP_FROM_BYTES
+    stripped_graph, stripped_info = read_model(path)
+    monkeypatch.setattr(reader, "STRIP_FROM_BYTES", 1 << 40)
+    full_graph, full_info = read_model(path)
+    assert stripped_info == full_info
+    assert stripped_graph == full_graph
+    assert stripped_graph.constants["hi"] == (6.0,) and "zeros" in stripped_graph.zero_tensors
+    assert [n.op for n in stripped_graph.nodes] == ["MatMul", "Relu6", "MatMul", "Add"]
+    assert stripped_info.params == full_info.params > 9_000_000
+
+
+def test_a_truncated_large_file_is_unreadable(tmp_path: Path) -> None:
+    path = big_model(tmp_path)
+    data = path.read_bytes()
+    cut = tmp_path / "cut.onnx"
+    cut.write_bytes(data[: len(data) - 1000])
+    with pytest.raises(UnreadableModel, match=r"cut\.onnx"):
+        read_model(cut)
