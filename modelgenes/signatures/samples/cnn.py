@@ -151,6 +151,45 @@ def shufflenet_unit() -> onnx.ModelProto:
     return g.model()
 
 
+@sample("shufflenet_v1_unit")
+def shufflenet_v1_unit() -> onnx.ModelProto:
+    # ShuffleNet v1 (Caffe2 export style): grouped 1x1 Conv → BN → Relu → shuffle → depthwise 3x3 →
+    # BN → grouped 1x1 → BN, added to the unit input.
+    g = SampleGraph()
+    x = _img(g, 16)
+    y = g.op("Relu", g.bn(g.conv(x, 16, 8, 1, group=2, bias=False), 8))
+    y = g.op("Reshape", y, g.const([1, 2, 4, 16, 16], "int64"))
+    y = g.op("Transpose", y, perm=[0, 2, 1, 3, 4])
+    y = g.op("Reshape", y, g.const([1, 8, 16, 16], "int64"))
+    y = g.bn(g.conv(y, 8, 8, 3, group=8, bias=False), 8)
+    y = g.bn(g.conv(y, 8, 16, 1, group=2, bias=False), 16)
+    g.op("Relu", g.op("Sum", y, x))
+    return g.model()
+
+
+@sample("channel_shuffle_nhwc")
+def channel_shuffle_nhwc() -> onnx.ModelProto:
+    # TensorFlow-style shuffle on a channels-last tensor: (N, H, W, g, C/g), swap the last two axes.
+    g = SampleGraph()
+    x = g.input([1, 16, 16, 8])
+    y = g.op("Reshape", g.op("Relu", x), g.const([1, 16, 16, 2, 4], "int64"))
+    y = g.op("Transpose", y, perm=[0, 1, 2, 4, 3])
+    g.op("Relu", g.op("Reshape", y, g.const([1, 16, 16, 8], "int64")))
+    return g.model()
+
+
+@sample("video_frames_transpose")
+def video_frames_transpose() -> onnx.ModelProto:
+    # A video net folding frames into the batch: (N, C, T, H, W) → (N, T, C, H, W) → (N·T, C, H, W).
+    # It swaps two adjacent axes of a 5-D tensor too, but reads from a Conv3d, not a split Reshape.
+    g = SampleGraph()
+    x = g.input([1, 8, 4, 16, 16])
+    y = g.op("Transpose", g.op("Relu", x), perm=[0, 2, 1, 3, 4])
+    y = g.op("Reshape", y, g.const([4, 8, 16, 16], "int64"))
+    g.op("Relu", g.conv(y, 8, 8, 3))
+    return g.model()
+
+
 def _dw_sep(g: SampleGraph, x: str, cin: int, cout: int) -> str:
     y = g.relu6(g.conv(x, cin, cin, 3, group=cin))
     return g.relu6(g.conv(y, cin, cout, 1))
