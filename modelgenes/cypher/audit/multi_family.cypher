@@ -1,6 +1,8 @@
 // question: Which models are identified as several families (multi-part models such as a CNN feeding an LSTM), with their components in data-flow order (multi-family, informational)?
 // columns: model, name, hubId, subject, detail, evidence
 MATCH (m:Model)-[i:IDENTIFIED_AS]->(f:Family)
+WITH m, i, f
+ORDER BY i.score DESC, f.name
 WITH m, collect({name: f.name, score: i.score}) AS families
 WHERE size(families) > 1
 WITH m, families, [(m)-[:HAS_COMPONENT]->(c:Component) | c] AS parts, coalesce(m.hubId, m.name) AS who,

@@ -4,6 +4,8 @@
 // columns: model, name, hubId, subject, detail, evidence
 MATCH (m:Model)-[i:IDENTIFIED_AS]->(f:Family)
 WHERE m.task IS NOT NULL AND NOT f.name IN $genericFamilies
+WITH m, i, f
+ORDER BY i.score DESC, f.name
 WITH m, $tasks[toLower(m.task)] AS fits,
      collect({name: f.name, modality: coalesce(f.modality, 'unknown'), score: i.score, evidence: coalesce(i.evidence, [])}) AS families
 WHERE fits IS NOT NULL AND none(f IN families WHERE f.modality IN fits)

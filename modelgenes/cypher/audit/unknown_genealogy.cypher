@@ -6,8 +6,10 @@ WITH m, [(m)-[:IDENTIFIED_AS]->(f:Family) | f.name] AS families,
      [(m)-[r:DERIVED_FROM]->(:Model) | r.relation] AS lineage
 WHERE size(families) = 0 AND size(coalesce(m.baseModels, [])) = 0
   AND none(x IN lineage WHERE x IN $relations)
-WITH m, coalesce(m.hubId, m.name) AS who,
-     [(m)-[:HAS_MATCH]->(:Match)-[:OF]->(s:Signature) | s.id] AS signatures
+OPTIONAL MATCH (m)-[:HAS_MATCH]->(:Match)-[:OF]->(s:Signature)
+WITH m, s
+ORDER BY s.id
+WITH m, coalesce(m.hubId, m.name) AS who, collect(s.id) AS signatures
 RETURN m.id AS model, m.name AS name, m.hubId AS hubId, null AS subject,
        who + ' matches no signature family and declares no base model' AS detail,
        [CASE WHEN size(signatures) = 0 THEN 'no signature matched its graph'

@@ -1,9 +1,9 @@
-// question: Which derivatives declare a license that drops a restriction an ancestor's license passes on (license-conflict)? One row per (model, ancestor), with the shortest chain of DERIVED_FROM edges between them (declared edges preferred).
+// question: Which derivatives declare a license that drops a restriction an ancestor's license passes on (license-conflict)? One row per (model, ancestor), with the chain of DERIVED_FROM edges between them that rests least on inferred edges (weights, structure), the shortest such.
 // param conflicts: map: {"ancestorLicense|modelLicense": {any: [obligations dropped], formatOnly: [obligations dropped when every edge only copies]}}, from LicenseRules.conflicts_param
 // param licenses: map: {license id: {category, rank, keep}}, from LicenseRules.categories_param
 // param relations: list[string]: the DERIVED_FROM relations that pass obligations on (licenses.yaml lineage.relations)
 // param formatOnly: list[string]: the relations that copy without adapting (licenses.yaml lineage.format_only)
-// param minConfidence: float = 0.5: the least confidence an edge needs to count
+// param minConfidence: float = 0.6: the least confidence an edge needs to count
 // columns: model, name, hubId, subject, detail, evidence
 MATCH (c:Model)-[:DECLARES_LICENSE]->(cl:License)
 MATCH p = (c)-[:DERIVED_FROM*1..8]->(a:Model)
@@ -22,7 +22,9 @@ WITH c, cl, a, al, dropped, length(p) AS hops,
         coalesce(relationships(p)[i].source, 'unknown source') + ', ' +
         toString(toInteger(round(coalesce(relationships(p)[i].confidence, 0.0) * 100))) + '%)--> ' +
         coalesce(nodes(p)[i + 1].hubId, nodes(p)[i + 1].name)] AS chain
-ORDER BY hops, declaredEdges DESC
+WITH c, cl, a, al, dropped, hops, declaredEdges, chain,
+     reduce(s = '', x IN chain | s + x + ' ') AS chainText
+ORDER BY hops - declaredEdges, hops, chainText
 WITH c, cl, a, al, collect(chain)[0] AS chain, collect(dropped)[0] AS dropped
 WITH c, cl, a, al, chain, dropped, coalesce(c.hubId, c.name) AS who, coalesce(a.hubId, a.name) AS ancestor,
      reduce(s = '', o IN dropped | s + CASE WHEN s = '' THEN '' ELSE ', ' END + o) AS droppedText

@@ -1,7 +1,7 @@
 // question: Which models declare a publisher-specific license (llama3.1 names Meta, gemma Google) although neither they nor any ancestor is published by that publisher, and no base model of theirs is declared from it (untraceable-license)?
 // param publishers: map: {license id: [{name, orgs: [hub organisations]}]}, from LicenseRules.publishers_param
 // param relations: list[string]: the DERIVED_FROM relations that count as lineage (licenses.yaml lineage.relations)
-// param minConfidence: float = 0.5: the least confidence an edge needs to count
+// param minConfidence: float = 0.6: the least confidence an edge needs to count
 // columns: model, name, hubId, subject, detail, evidence
 MATCH (m:Model)-[:DECLARES_LICENSE]->(l:License)
 WITH m, l, $publishers[l.spdxId] AS pubs
@@ -11,6 +11,8 @@ WITH m, l, pub.name AS publisher, pub.orgs AS publisherOrgs, [o IN pub.orgs + [p
 OPTIONAL MATCH p = (m)-[:DERIVED_FROM*1..8]->(a:Model)
 WHERE a.id <> m.id
   AND all(r IN relationships(p) WHERE r.relation IN $relations AND coalesce(r.confidence, 0.0) >= $minConfidence)
+WITH m, l, publisher, publisherOrgs, orgs, a
+ORDER BY coalesce(a.hubId, a.name)
 WITH m, l, publisher, publisherOrgs, orgs, collect(DISTINCT a) AS ancestors
 UNWIND [m] + ancestors AS x
 OPTIONAL MATCH (x)-[:PUBLISHED_BY]->(xp:Publisher)
