@@ -986,6 +986,7 @@ def fold_index_plumbing(w: _Work) -> int:
     inputs = set(w.inputs)
     fed: set[str] = set()  # removed results that depend on a graph input's values
     aux: set[str] = set()
+    counted: dict[str, _N] = {}  # removed results computed from a running count (CumSum) of fed values
     for n in w.live():  # in node order, so producers are decided first
         if n.quantised or not n.outputs:
             continue
@@ -999,10 +1000,34 @@ def fold_index_plumbing(w: _Work) -> int:
         if _reads_input_values(w, n, inputs, fed):
             fed.update(outs)
             aux.update(outs)
+            source = n if n.op == "CumSum" else next((counted[t] for t in n.inputs if t in counted), None)
+            if source is not None:
+                counted.update(dict.fromkeys(outs, source))
         else:
             for o in outs:
                 w.mark_const(o)
-    return count + _remove_mask_arithmetic(w, aux)
+    count += _remove_mask_arithmetic(w, aux)
+    return count - _keep_running_counts(w, counted)
+
+
+def _keep_running_counts(w: _Work, counted: Mapping[str, _N]) -> int:
+    """A running count over a graph input's values (``CumSum`` of the non-padding mask of the token
+    ids: RoBERTa's position ids) is an architecture feature, not plumbing: the ``CumSum`` stays and the
+    table lookups indexed by what was computed from it read it directly (the casts, ``· mask`` and
+    ``+ padding_idx`` between them go). Returns how many ``CumSum`` nodes stay."""
+    kept = 0
+    for n in w.of_op(*_LOOKUPS):
+        if not n.inputs or not w.is_const(n.inputs[0]):
+            continue
+        for k, t in enumerate(n.inputs[1:], start=1):
+            source = counted.get(t)
+            if source is None:
+                continue
+            if not source.alive:
+                source.alive = True
+                kept += 1
+            w.set_inputs(n, [source.outputs[0] if i == k else x for i, x in enumerate(n.inputs)])
+    return kept
 
 
 def _reads_input_values(w: _Work, n: _N, inputs: set[str], fed: set[str]) -> bool:

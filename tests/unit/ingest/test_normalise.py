@@ -6,6 +6,7 @@ import math
 import time
 
 import numpy as np
+import onnx
 import pytest
 
 from modelgenes.ingest.normalise import CANONICAL_OPS, RULES, normalise
@@ -194,6 +195,52 @@ def test_token_ids_reaching_the_embedding_are_not_folded() -> None:
     )
     m.graph.input[0].type.tensor_type.elem_type = 7
     assert ops(norm(m)) == ["Gather", "Relu"]
+
+
+def _counted_positions(casts: bool) -> onnx.ModelProto:
+    # RoBERTa: positions = cumsum(ids != pad) · (ids != pad) + pad, in TorchScript's spelling (int32
+    # count, casts around it) or dynamo's (int64 throughout).
+    mask = [node("Equal", ["ids", "pad"], ["eq"]), node("Not", ["eq"], ["ne"])]
+    if casts:
+        count = [
+            node("Cast", ["ne"], ["m"], to=6),
+            node("CumSum", ["m", "ax"], ["c"]),
+            node("Mul", ["c", "m"], ["cm"]),
+            node("Cast", ["cm"], ["p"], to=7),
+        ]
+    else:
+        count = [
+            node("Cast", ["ne"], ["m"], to=7),
+            node("CumSum", ["m", "ax"], ["c"]),
+            node("Mul", ["c", "m"], ["p"]),
+        ]
+    m = model(
+        [
+            *mask,
+            *count,
+            node("Add", ["p", "pad"], ["ids2"]),
+            node("Gather", ["table", "ids2"], ["pos"]),
+            node("Gather", ["words", "ids"], ["e"]),
+            node("Add", ["e", "pos"], ["y"]),
+        ],
+        inputs=("ids",),
+        inits=[
+            tensor("pad", 1, np.int64),
+            tensor("ax", 1, np.int64),
+            tensor("table", W),
+            tensor("words", W),
+        ],
+    )
+    m.graph.input[0].type.tensor_type.elem_type = 7
+    return m
+
+
+def test_running_count_position_ids_keep_their_cumsum() -> None:
+    torchscript, dynamo = norm(_counted_positions(casts=True)), norm(_counted_positions(casts=False))
+    assert ops(torchscript) == ["CumSum", "Gather", "Gather", "Add"]
+    cumsum = torchscript.nodes[0]
+    assert cumsum.outputs[0] in torchscript.nodes[1].inputs
+    assert_alike(torchscript, dynamo)
 
 
 def test_nan_guard_after_softmax_is_removed() -> None:
