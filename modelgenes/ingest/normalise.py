@@ -5,26 +5,36 @@ decomposed, float or quantised). Each rule below removes one such difference; ``
 in a fixed order (``RULES``) over a mutable working copy and returns a new frozen ``ModelGraph``.
 
 Canonical ops produced (anything else keeps its ONNX op type):
-- ``Relu6`` (``Clip(0, 6)``, attribute or input form), ``Relu`` (also ``Clip(0, ∞)``),
+- activations: ``Relu6`` (``Clip(0, 6)``, attribute or input form), ``Relu`` (also ``Clip(0, ∞)``),
   ``HardSigmoid`` (``Clip(x+3, 0, 6)/6``), ``HardSwish`` (``x·HardSigmoid(x)``, ``x·Clip(x+3,0,6)/6``),
   ``SiLU`` (``x·Sigmoid(x)``, ``Swish``), ``QuickGelu`` (``x·Sigmoid(1.702x)``), ``Mish``
   (``x·Tanh(Softplus(x))``), ``Gelu`` (erf form, tanh form, ``Gelu``, com.microsoft
-  ``FastGelu``/``BiasGelu``/``Gelu``), ``LayerNorm`` (``LayerNormalization`` or
-  ReduceMean/Sub/Pow/ReduceMean/Add/Sqrt/Div[/Mul/Add]), ``RMSNorm`` (Pow/ReduceMean/Add/Sqrt and
-  Reciprocal or Div, LLaMA/T5 style, ``SimplifiedLayerNormalization``, ``RMSNormalization``);
-- ``MatMul`` for every linear map: ``Gemm``, ``MatMul``, ``MatMul`` + constant bias ``Add``, and the
+  ``FastGelu``/``BiasGelu``/``Gelu``);
+- norms: ``LayerNorm`` (``LayerNormalization`` or ReduceMean/Sub/Pow/ReduceMean/Add/Sqrt/Div[/Mul/Add]),
+  ``RMSNorm`` (Pow/ReduceMean/Add/Sqrt and Reciprocal or Div, LLaMA/T5 style,
+  ``SimplifiedLayerNormalization``, ``RMSNormalization``); com.microsoft ``SkipLayerNormalization``
+  reads as ``Add`` + ``LayerNorm``;
+- ``MatMul`` for every linear map: ``Gemm``, ``MatMul``, ``MatMul`` + bias ``Add``, and the
   quantised forms (``MatMulInteger``, ``QLinearMatMul``, ``DynamicQuantizeMatMul``, ``MatMulNBits``,
-  …, flagged ``quantised``); ``Conv`` for ``Conv``/``ConvInteger``/``QLinearConv`` (+ constant bias
-  ``Add``, + ``BatchNormalization`` right after it, which fused exports fold into the weights);
-- ``Reshape`` for ``Flatten`` and chains of reshapes; ``Resize`` for ``Upsample``;
-  ``ScatterElements`` for ``Scatter``; ``LSTM``/``GRU``/``RNN`` for the fused recurrent ops (unrolled
-  cells stay as their ops: recognising them is the signatures stage's job).
+  …, flagged ``quantised``); ``Conv`` for ``Conv``/``ConvInteger``/``QLinearConv`` (+ bias ``Add``,
+  + ``BatchNormalization`` right after it, which fused exports fold into the weights, + a zero
+  ``Pad`` before it); convolutions and pools carry ``kernel_shape``/``strides``/``dilations`` (and
+  ``depthwise`` for convolutions) filled in;
+- layout: one ``Transpose`` (or ``Reshape`` when nothing is permuted) for a chain of
+  Reshape/Transpose/Flatten/Squeeze/Unsqueeze; ``Slice`` per part of a ``Split``;
+  ``GlobalAveragePool``/``GlobalMaxPool`` for ``ReduceMean``/``ReduceMax`` over the spatial axes;
+- aliases: ``Resize`` for ``Upsample``, ``ScatterElements`` for ``Scatter``, ``Add`` for a two-input
+  ``Sum``; ``LSTM``/``GRU``/``RNN`` are the fused recurrent ops (unrolled cells stay as their ops:
+  recognising them is the signatures stage's job).
 
 Removed: ``Identity``, ``Dropout``, no-op ``Cast``, ``Constant`` (values kept in
 ``ModelGraph.constants``), computations on constants only, QuantizeLinear/DequantizeLinear pairs and
 ``DynamicQuantizeLinear`` (the consumer is flagged ``quantised``), pure shape plumbing (nodes whose
-results only feed shape inputs: ``Shape → Gather → Unsqueeze → Concat → Reshape``'s shape), and nodes
-whose results nobody uses.
+results only feed shape inputs: ``Shape → Gather → Unsqueeze → Concat → Reshape``'s shape), integer
+and boolean plumbing (attention-mask construction, position ids) with the few float ops turning a
+mask into an additive bias, scaled-dot-product attention's NaN guard, multiplications and divisions
+by one-element constants (where exporters put attention's scale differs), an all-zero attention bias,
+and nodes whose results nobody uses.
 
 Every rule and every pattern walk is iterative and bounded, so a cyclic file cannot hang it.
 """
@@ -56,6 +66,12 @@ CANONICAL_OPS = frozenset(
         "Conv",
         "Reshape",
         "Resize",
+        "Transpose",
+        "Slice",
+        "GlobalAveragePool",
+        "GlobalMaxPool",
+        "Add",
+        "ScatterElements",
         "LSTM",
         "GRU",
         "RNN",
