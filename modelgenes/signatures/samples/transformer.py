@@ -122,6 +122,22 @@ def gpt2_decoder() -> onnx.ModelProto:
     return g.model()
 
 
+@sample("gpt2_decoder_mask_positions")
+def gpt2_decoder_mask_positions() -> onnx.ModelProto:
+    # GPT-2 exported for generation: position ids = cumsum(attention_mask) - 1 (a running count over
+    # an input's values, like RoBERTa's), but pre-LN blocks after the embedding sum.
+    g = SampleGraph()
+    ids = _tokens(g)
+    attn = g.input([1, SEQ], onnx.TensorProto.INT64)
+    pos = g.op("Sub", g.op("CumSum", attn, g.const(1, np.int64)), g.const(1, np.int64))
+    x = g.op("Add", g.op("Gather", g.weight([64, D]), ids), g.op("Gather", g.weight([SEQ, D]), pos))
+    mask = g.input([1, SEQ, SEQ])
+    for _ in range(2):
+        x = attention_block(g, x, pre_ln=True, mlp="gelu_tanh", mask=mask, fused=True)
+    g.layernorm(x, D)
+    return g.model()
+
+
 @sample("llama_decoder")
 def llama_decoder() -> onnx.ModelProto:
     g = SampleGraph()
