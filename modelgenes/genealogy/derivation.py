@@ -79,6 +79,7 @@ CONVERSION_MAX = 2e-3  # relative L2 distance: (near-)identical weights (float16
 QUANTIZED_MAX = 0.15  # a quantised copy: int8 round-off is ~0.01, 4-bit ~0.1
 FINETUNE_MAX = 0.6  # close enough to be a fine-tune (independent random weights are ~1.4 apart)
 PRUNED_ZEROS = 0.05  # share of extra exact zeros that says "pruned"
+UNRELATED_SHARE_MAX = 0.05  # a derived model has (almost) no tensor as far off as an independent one
 TIE = 0.1  # candidates within 10 % of the nearest distance count as equally near
 SAME_ARCHITECTURE_CONFIDENCE = 0.3
 STRUCTURE_QUANTIZED_CONFIDENCE = 0.5
@@ -257,7 +258,7 @@ def weight_relation(
 ) -> tuple[str, float] | None:
     """The relation the weights suggest with ``child`` as the child, and its confidence; None when the
     weights are too far apart (or not comparable)."""
-    if not comparison.comparable:
+    if not comparison.comparable or comparison.unrelated_share > UNRELATED_SHARE_MAX:
         return None
     d = comparison.distance
     coverage = min(1.0, comparison.coverage)
@@ -274,10 +275,15 @@ def weight_relation(
 
 
 def _weights_evidence(comparison: WeightComparison) -> str:
+    unrelated = (
+        f"; {comparison.unrelated_share:.0%} of them in tensors as far apart as independent ones"
+        if comparison.unrelated_share
+        else ""
+    )
     return (
         f"weights: relative L2 distance {comparison.distance:.4g} over {comparison.tensors} tensors "
         f"({comparison.elements:,} weights, {comparison.coverage:.0%} of the larger model, "
-        f"paired {comparison.paired})"
+        f"paired {comparison.paired}{unrelated})"
     )
 
 

@@ -26,6 +26,7 @@ base: only models with the same hash (or the same architecture hash) are ever co
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import math
 import os
@@ -51,6 +52,7 @@ __all__ = [
     "WeightSketch",
     "compare",
     "sample_positions",
+    "sketch_arrays",
     "sketch_or_none",
     "sketch_weights",
 ]
@@ -60,7 +62,7 @@ MIN_ELEMENTS = 256  # smaller tensors (biases, norms, scalars) say little and ar
 MAX_K = 64  # samples per tensor at most
 MIN_K = 4  # ... and at least
 SAMPLE_BUDGET = 2048  # samples per model: k = clamp(SAMPLE_BUDGET // tensors, MIN_K, MAX_K)
-MAX_TENSORS = 2048  # a model with more weight tensors is sketched on its first MAX_TENSORS
+MAX_TENSORS = 384  # a model with more weight tensors is sketched on this many, evenly spread
 PROBE_SIZE = 64  # samples in the probe, the short vector a first candidate filter compares
 FULL_PASS_MAX = 1 << 24  # tensors up to this many elements are read whole for their statistics
 STAT_BLOCKS = 64  # larger ones: this many blocks ...
@@ -87,7 +89,6 @@ SKETCH_PROPS = (
     "shapesHash",
     "weightK",
     "weightShapes",
-    "weightDtypes",
     "weightStats",
     "weightSamples",
     "weightProbe",
@@ -164,51 +165,69 @@ class WeightSketch:
         return np.asarray(values[:PROBE_SIZE], dtype=np.float32)
 
     def to_props(self) -> dict[str, Any]:
-        """Model node properties (about 8-20 KB): parallel lists, samples packed as base64 float32."""
+        """Model node properties (at most about 20 KB): one shape string per tensor (``768x3072``, with
+        ``/int8`` when not stored as float), the statistics (mean, std, norm, zeros per tensor) and the
+        samples packed as base64 little-endian float32."""
+        stats = np.asarray([(t.mean, t.std, t.norm, t.zeros) for t in self.tensors], dtype="<f4")
         samples = np.asarray([v for t in self.tensors for v in t.samples], dtype="<f4")
         return {
             "weightSketch": self.version,
             "shapesHash": self.shapes_hash,
             "weightK": self.k,
-            "weightShapes": ["x".join(map(str, t.shape)) for t in self.tensors],
-            "weightDtypes": [t.dtype for t in self.tensors],
-            "weightStats": [round(v, 9) for t in self.tensors for v in (t.mean, t.std, t.norm, t.zeros)],
-            "weightSamples": base64.b64encode(samples.tobytes()).decode("ascii"),
-            "weightProbe": base64.b64encode(self.probe().astype("<f4").tobytes()).decode("ascii"),
+            "weightShapes": [
+                "x".join(map(str, t.shape)) + ("" if t.dtype == "float" else f"/{t.dtype}")
+                for t in self.tensors
+            ],
+            "weightStats": _pack(stats),
+            "weightSamples": _pack(samples),
+            "weightProbe": _pack(self.probe()),
             "weightSkipped": self.skipped,
         }
 
     @classmethod
     def from_props(cls, props: Mapping[str, Any]) -> WeightSketch | None:
-        """The sketch stored by ``to_props``; None when absent or of another version."""
+        """The sketch stored by ``to_props``; None when absent, of another version or damaged."""
         if props.get("weightSketch") != SKETCH_VERSION or not props.get("weightShapes"):
             return None
-        k = int(props["weightK"])
-        shapes = list(props["weightShapes"])
-        dtypes = list(props.get("weightDtypes") or ["float"] * len(shapes))
-        stats = list(props["weightStats"])
-        samples = np.frombuffer(base64.b64decode(props["weightSamples"]), dtype="<f4")
-        if len(stats) != 4 * len(shapes) or samples.size != k * len(shapes) or len(dtypes) != len(shapes):
+        try:
+            k = int(props["weightK"])
+            shapes = [str(x) for x in props["weightShapes"]]
+            stats = _unpack(props["weightStats"]).reshape(-1, 4)
+            samples = _unpack(props["weightSamples"]).reshape(-1)
+        except (KeyError, TypeError, ValueError):
             return None
-        tensors = tuple(
-            TensorSketch(
-                shape=tuple(int(d) for d in shape.split("x")) if shape else (),
-                dtype=str(dtypes[i]),
-                mean=float(stats[4 * i]),
-                std=float(stats[4 * i + 1]),
-                norm=float(stats[4 * i + 2]),
-                zeros=float(stats[4 * i + 3]),
-                samples=tuple(float(v) for v in samples[i * k : (i + 1) * k]),
+        if stats.shape[0] != len(shapes) or samples.size != k * len(shapes):
+            return None
+        tensors = []
+        for i, text in enumerate(shapes):
+            dims, _, dtype = text.partition("/")
+            tensors.append(
+                TensorSketch(
+                    shape=tuple(int(d) for d in dims.split("x")) if dims else (),
+                    dtype=dtype or "float",
+                    mean=float(stats[i, 0]),
+                    std=float(stats[i, 1]),
+                    norm=float(stats[i, 2]),
+                    zeros=float(stats[i, 3]),
+                    samples=tuple(float(v) for v in samples[i * k : (i + 1) * k]),
+                )
             )
-            for i, shape in enumerate(shapes)
-        )
-        return cls(tensors=tensors, k=k, skipped=int(props.get("weightSkipped") or 0))
+        return cls(tensors=tuple(tensors), k=k, skipped=int(props.get("weightSkipped") or 0))
+
+
+def _pack(values: np.ndarray) -> str:
+    return base64.b64encode(np.asarray(values, dtype="<f4").tobytes()).decode("ascii")
+
+
+def _unpack(text: Any) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(str(text), validate=True), dtype="<f4")
 
 
 def sample_positions(shape: Sequence[int], k: int) -> np.ndarray:
     """Flat positions (row-major) of the ``k`` samples of a tensor of ``shape``: a function of the shape
     only, and the first ``k`` of the ``MAX_K`` positions (so sketches with different ``k`` share a prefix).
-    A 2-D shape draws (row, column) pairs on its sorted form, so its transpose samples the same elements.
+    A 2-D shape draws (row, column) pairs on its sorted form, so its transpose samples the same elements;
+    a square one draws mirrored pairs, so its transpose samples them in swapped order.
     """
     shape = tuple(int(d) for d in shape)
     n = math.prod(shape)
@@ -219,7 +238,13 @@ def sample_positions(shape: Sequence[int], k: int) -> np.ndarray:
         hashlib.blake2b(f"{SKETCH_VERSION}:{canonical}".encode(), digest_size=8).digest(), "little"
     )
     rng = np.random.default_rng(seed)
-    if len(shape) == 2:
+    if len(shape) == 2 and shape[0] == shape[1]:
+        # Square: mirrored pairs (u, v), (v, u), so that a transposed copy samples the same elements
+        # in swapped pairs (``_mirror``).
+        half = rng.integers(0, shape[0], (MAX_K // 2, 2))
+        pairs = np.stack([half, half[:, ::-1]], axis=1).reshape(-1, 2)
+        flat = pairs[:, 0] * shape[1] + pairs[:, 1]
+    elif len(shape) == 2:
         small, large = canonical
         u = rng.integers(0, small, MAX_K)
         v = rng.integers(0, large, MAX_K)
@@ -242,6 +267,7 @@ def _stat_blocks(shape: Sequence[int], n: int) -> np.ndarray:
 # Comparing two sketches
 # --------------------------------------------------------------------------------------------------
 REORDER_MAX = 0.3  # a distance found only by re-pairing tensors counts when at most this large
+UNRELATED_TENSOR = 1.0  # a tensor this far from its pair (relative L2) is unrelated to it
 
 
 @dataclass(frozen=True)
@@ -255,7 +281,9 @@ class WeightComparison:
     positive gain); ``nonzero_distance`` the distance over the sampled positions where ``a`` is not zero.
     ``paired`` says how tensors were paired: ``"in order"`` (the n-th tensor of a shape in one model with
     the n-th of that shape in the other) or ``"by content"`` (nearest first, for exporters that order
-    tensors differently).
+    tensors differently). ``unrelated_share`` is the share of paired elements in tensors that are as far
+    apart as independent ones (relative distance above ``UNRELATED_TENSOR``): a derived model has next to
+    none, two models that merely share some tensors (the same random seed, a copied embedding) have many.
     """
 
     distance: float
@@ -266,13 +294,14 @@ class WeightComparison:
     zeros_gain: float
     nonzero_distance: float
     paired: str
+    unrelated_share: float = 0.0
 
     @property
     def comparable(self) -> bool:
         return self.tensors > 0 and self.coverage >= 0.8
 
 
-_NOT_COMPARABLE = WeightComparison(math.inf, 0.0, 0, 0, 0.0, 0.0, math.inf, "none")
+_NOT_COMPARABLE = WeightComparison(math.inf, 0.0, 0, 0, 0.0, 0.0, math.inf, "none", 1.0)
 
 
 def compare(a: WeightSketch, b: WeightSketch) -> WeightComparison:
@@ -307,7 +336,27 @@ def _groups(sketch: WeightSketch) -> dict[tuple[int, ...], list[TensorSketch]]:
 
 
 def _samples(t: TensorSketch, k: int) -> np.ndarray:
-    return np.asarray(t.samples[:k], dtype=np.float64)
+    return np.asarray(t.samples[: k - k % 2 if _square(t) else k], dtype=np.float64)
+
+
+def _square(t: TensorSketch) -> bool:
+    return len(t.shape) == 2 and t.shape[0] == t.shape[1]
+
+
+def _mirror(samples: np.ndarray) -> np.ndarray:
+    """A square tensor's samples as its transpose would give them (each mirrored pair swapped)."""
+    shape = samples.shape
+    return samples.reshape(*shape[:-1], -1, 2)[..., ::-1].reshape(shape)
+
+
+def _pair_difference(ta: TensorSketch, tb: TensorSketch, sa: np.ndarray, sb: np.ndarray) -> np.ndarray:
+    """Element differences of paired samples; a square pair is compared as stored and transposed, and
+    the closer reading is kept."""
+    direct = sa - sb
+    if not _square(ta) or not _square(tb):
+        return direct
+    mirrored = sa - _mirror(sb)
+    return mirrored if float((mirrored**2).sum()) < float((direct**2).sum()) else direct
 
 
 def _pair_by_content(
@@ -319,7 +368,10 @@ def _pair_by_content(
     sa = np.stack([_samples(t, k) for t in ta])
     sb = np.stack([_samples(t, k) for t in tb])
     scale = np.asarray([max(t.norm**2 / max(t.size, 1), 1e-30) for t in tb])
-    d = ((sa[:, None, :] - sb[None, :, :]) ** 2).mean(axis=2) / scale[None, :]
+    d = ((sa[:, None, :] - sb[None, :, :]) ** 2).mean(axis=2)
+    if _square(ta[0]):
+        d = np.minimum(d, ((sa[:, None, :] - _mirror(sb)[None, :, :]) ** 2).mean(axis=2))
+    d = d / scale[None, :]
     pairs: list[tuple[TensorSketch, TensorSketch]] = []
     order = np.argsort(d, axis=None, kind="stable")
     used_a: set[int] = set()
@@ -345,21 +397,26 @@ def _measure(
 ) -> WeightComparison:
     diff = energy = norm_a = norm_b = zeros_a = zeros_b = 0.0
     nz_diff = nz_energy = 0.0
-    elements = 0
+    elements = unrelated = 0
     for ta, tb in pairs:
         n = ta.size
         sa, sb = _samples(ta, k), _samples(tb, k)
         if not sa.size:
             continue
-        diff += n * float(((sa - sb) ** 2).mean())
-        energy += (ta.norm**2 + tb.norm**2) / 2
+        delta = _pair_difference(ta, tb, sa, sb)
+        tensor_diff = n * float((delta**2).mean())
+        tensor_energy = (ta.norm**2 + tb.norm**2) / 2
+        if tensor_energy > 0 and tensor_diff > UNRELATED_TENSOR**2 * tensor_energy:
+            unrelated += n
+        diff += tensor_diff
+        energy += tensor_energy
         norm_a += ta.norm**2
         norm_b += tb.norm**2
         zeros_a += ta.zeros * n
         zeros_b += tb.zeros * n
         keep = sa != 0
         if keep.any():
-            nz_diff += n * float(((sa[keep] - sb[keep]) ** 2).sum()) / sa.size
+            nz_diff += n * float((delta[keep] ** 2).sum()) / sa.size
             nz_energy += n * float((sb[keep] ** 2).sum()) / sa.size
         elements += n
     if not elements:
@@ -375,6 +432,7 @@ def _measure(
         zeros_gain=(zeros_a - zeros_b) / elements,
         nonzero_distance=nonzero,
         paired=how,
+        unrelated_share=unrelated / elements,
     )
 
 
@@ -705,6 +763,11 @@ def _finite(x: float) -> float:
     return x if math.isfinite(x) else 0.0
 
 
+def _digits(x: float) -> float:
+    """As stored: float32 (the precision of the samples)."""
+    return float(np.float32(_finite(x)))
+
+
 # --------------------------------------------------------------------------------------------------
 # Finding quantisation parameters in the graph
 # --------------------------------------------------------------------------------------------------
@@ -862,8 +925,9 @@ def sketch_weights(path: str | Path) -> WeightSketch:
                     chosen.append((t, dequant))
         if len(chosen) > MAX_TENSORS:
             skipped += len(chosen) - MAX_TENSORS
-            chosen = chosen[:MAX_TENSORS]
+            chosen = [chosen[i] for i in _spread(len(chosen))]
         k = max(MIN_K, min(MAX_K, SAMPLE_BUDGET // max(len(chosen), 1)))
+        k -= k % 2  # whole mirrored pairs for square tensors
         sketches = []
         for t, dequant in chosen:
             try:
@@ -876,6 +940,29 @@ def sketch_weights(path: str | Path) -> WeightSketch:
         scanner.close()
 
 
+def sketch_arrays(arrays: Sequence[np.ndarray], dtypes: Sequence[str] | None = None) -> WeightSketch:
+    """The sketch of weight tensors given as arrays (already dequantised), for readers of other formats
+    and for tests: the same selection (``MIN_ELEMENTS``), statistics and sample positions as
+    ``sketch_weights``. ``dtypes`` names each array's stored type (default: ``float``)."""
+    kept = [(np.ascontiguousarray(a), (dtypes[i] if dtypes else "float")) for i, a in enumerate(arrays)]
+    kept = [(a, d) for a, d in kept if a.size >= MIN_ELEMENTS]
+    if len(kept) > MAX_TENSORS:
+        kept = [kept[i] for i in _spread(len(kept))]
+    k = max(MIN_K, min(MAX_K, SAMPLE_BUDGET // max(len(kept), 1)))
+    k -= k % 2
+    sketches = []
+    for i, (array, dtype) in enumerate(kept):
+        tensor = _Tensor(f"array{i}", tuple(int(d) for d in array.shape), _DOUBLE)
+        tensor.values = _Values(array=array.astype(np.float64).reshape(-1))
+        sketches.append(dataclasses.replace(_sketch_tensor(tensor, None, k), dtype=dtype))
+    return WeightSketch(tensors=tuple(sketches), k=k)
+
+
+def _spread(n: int) -> list[int]:
+    """``MAX_TENSORS`` indices evenly spread over ``n`` (file order kept)."""
+    return sorted({round(i * (n - 1) / (MAX_TENSORS - 1)) for i in range(MAX_TENSORS)})
+
+
 def _sketch_tensor(t: _Tensor, dequant: _Dequant | None, k: int) -> TensorSketch:
     reader = _Reader(t, dequant)
     mean, std, norm, zeros = _statistics(reader)
@@ -883,10 +970,10 @@ def _sketch_tensor(t: _Tensor, dequant: _Dequant | None, k: int) -> TensorSketch
     return TensorSketch(
         shape=t.dims,
         dtype=_DTYPE_NAMES.get(t.data_type, str(t.data_type)),
-        mean=_finite(mean),
-        std=_finite(std),
-        norm=_finite(norm),
-        zeros=zeros,
+        mean=_digits(mean),
+        std=_digits(std),
+        norm=_digits(norm),
+        zeros=_digits(zeros),
         samples=tuple(float(np.float32(_finite(float(v)))) for v in samples),
     )
 

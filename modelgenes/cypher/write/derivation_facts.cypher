@@ -1,6 +1,6 @@
 // question: What does derivation inference need to know about these models: identity, metadata, architecture, weight sketch, and whether inference already ran for them?
 // param ids: list[string]: sha256 ids
-// columns: id, name, hubId, archHash, quantised, opset, producer, baseModels, baseModelRelation, described, ingestedAt, createdAt, inferred, weightSketch, shapesHash, weightK, weightShapes, weightDtypes, weightStats, weightSamples, weightSkipped
+// columns: id, name, hubId, archHash, quantised, opset, producer, baseModels, baseModelRelation, described, ingestedAt, createdAt, inferred, weightSketch, shapesHash, weightK, weightShapes, weightStats, weightSamples, weightSkipped
 UNWIND $ids AS id
 MATCH (m:Model {id: id})
 RETURN m.id AS id, m.name AS name, m.hubId AS hubId, m.archHash AS archHash, m.quantised AS quantised,
@@ -8,5 +8,5 @@ RETURN m.id AS id, m.name AS name, m.hubId AS hubId, m.archHash AS archHash, m.q
        m.baseModelRelation AS baseModelRelation, size(coalesce(m.metadataSources, [])) > 0 AS described,
        m.ingestedAt AS ingestedAt, m.createdAt AS createdAt, m.derivationsInferred AS inferred,
        m.weightSketch AS weightSketch, m.shapesHash AS shapesHash, m.weightK AS weightK,
-       m.weightShapes AS weightShapes, m.weightDtypes AS weightDtypes, m.weightStats AS weightStats,
+       m.weightShapes AS weightShapes, m.weightStats AS weightStats,
        m.weightSamples AS weightSamples, m.weightSkipped AS weightSkipped
