@@ -127,6 +127,33 @@ def densenet_block() -> onnx.ModelProto:
     return g.model()
 
 
+@sample("densenet_block_caffe")
+def densenet_block_caffe() -> onnx.ModelProto:
+    # Caffe2-converted DenseNet (the onnx zoo's light_densenet121): each BatchNormalization is followed
+    # by a separate Scale layer (Mul by an unsqueezed weight, Add of an unsqueezed bias) whose weights
+    # are ConstantOfShape fills, so they may stay apart from the BatchNormalization.
+    g = SampleGraph()
+    x = _img(g, 8)
+    c = 8
+
+    def filled(ch: int) -> str:
+        fill = onnx.helper.make_tensor("value", onnx.TensorProto.FLOAT, [1], [0.02])
+        return g.op(
+            "Unsqueeze", g.op("ConstantOfShape", g.const([ch], "int64"), value=fill), g.const([1, 2], "int64")
+        )
+
+    def bn_scale(t: str, ch: int) -> str:
+        return g.op("Add", g.op("Mul", g.bn(t, ch), filled(ch)), filled(ch))
+
+    for _ in range(3):
+        y = g.op("Relu", bn_scale(x, c))
+        y = g.op("Relu", bn_scale(g.conv(y, c, 16, 1, bias=False), 16))
+        y = g.conv(y, 16, 4, 3, bias=False)
+        x = _concat(g, x, y)
+        c += 4
+    return g.model()
+
+
 @sample("squeezenet_fire")
 def squeezenet_fire() -> onnx.ModelProto:
     g = SampleGraph()
