@@ -56,6 +56,7 @@ def _register_commands() -> None:
         audit,
         db,
         eval,
+        export,
         identify,
         ingest,
         inspect,
