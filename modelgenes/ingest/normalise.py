@@ -12,8 +12,9 @@ Canonical ops produced (anything else keeps its ONNX op type):
   ``FastGelu``/``BiasGelu``/``Gelu``);
 - norms: ``LayerNorm`` (``LayerNormalization`` or ReduceMean/Sub/Pow/ReduceMean/Add/Sqrt/Div[/Mul/Add]),
   ``RMSNorm`` (Pow/ReduceMean/Add/Sqrt and Reciprocal or Div, LLaMA/T5 style,
-  ``SimplifiedLayerNormalization``, ``RMSNormalization``); com.microsoft ``SkipLayerNormalization``
-  reads as ``Add`` + ``LayerNorm``;
+  ``SimplifiedLayerNormalization``, ``RMSNormalization``), ``GroupNorm`` (``GroupNormalization`` or
+  Reshape/InstanceNormalization/Reshape[/Mul/Add]); com.microsoft ``SkipLayerNormalization`` reads
+  as ``Add`` + ``LayerNorm``;
 - ``MatMul`` for every linear map: ``Gemm``, ``MatMul``, ``MatMul`` + bias ``Add``, and the
   quantised forms (``MatMulInteger``, ``QLinearMatMul``, ``DynamicQuantizeMatMul``, ``MatMulNBits``,
   …, flagged ``quantised``); ``Conv`` for ``Conv``/``ConvInteger``/``QLinearConv`` (+ bias ``Add``,
@@ -62,6 +63,7 @@ CANONICAL_OPS = frozenset(
         "Gelu",
         "LayerNorm",
         "RMSNorm",
+        "GroupNorm",
         "MatMul",
         "Conv",
         "Reshape",
@@ -1732,6 +1734,33 @@ def fuse_layernorm(w: _Work) -> int:
     return count
 
 
+def fuse_groupnorm(w: _Work) -> int:
+    """``GroupNormalization`` and torch's export of GroupNorm (Reshape to groups → InstanceNormalization
+    → Reshape back → ·γ + β, the last three optional) → ``GroupNorm``. An InstanceNormalization not fed
+    by a Reshape is a real instance norm and stays."""
+    count = 0
+    for n in w.of_op("GroupNormalization"):
+        n.op = "GroupNorm"
+        count += 1
+    for n in w.of_op("InstanceNormalization"):
+        if not n.alive or not n.inputs or not n.outputs:
+            continue
+        before = w.producer_of(n.inputs[0])
+        if before is None or before.op != "Reshape" or w.sole_consumer(n.inputs[0]) is not n:
+            continue
+        group = [before, n]
+        t = n.outputs[0]
+        after = w.sole_consumer(t)
+        if after is not None and after.op == "Reshape" and after.inputs[:1] == [t]:
+            group.append(after)
+            t = after.outputs[0]
+        affine, params = _affine_tail(w, t, ("Mul", "Add"))
+        group += affine
+        w.fuse(group, "GroupNorm", [before.inputs[0], *params], group[-1])
+        count += 1
+    return count
+
+
 def fuse_rmsnorm(w: _Work) -> int:
     """``x·rsqrt(mean(x²)+eps)`` (Pow or Mul for the square; Sqrt with Div or Reciprocal, or Pow(-0.5))
     optionally times a weight → ``RMSNorm`` (LLaMA, T5, Mistral…)."""
@@ -1791,6 +1820,7 @@ RULES: tuple[Rule, ...] = (
     fuse_gelu,
     fuse_layernorm,
     fuse_rmsnorm,
+    fuse_groupnorm,
     remove_scalar_scaling,
     absorb_constant_affine,
     collapse_layout_chains,

@@ -202,7 +202,6 @@ KNOWN_MISSES = {
     "mamba": "selective-scan plumbing differs between exporters",
     "rwkv": "ScatterND vs ScatterElements state updates",
     "t5": "relative-position bucket arithmetic differs by opset",
-    "wav2vec2": "one Reshape more in the TorchScript feature projection",
 }
 
 

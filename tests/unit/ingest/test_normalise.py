@@ -775,6 +775,37 @@ def test_rmsnorm_forms_read_as_rmsnorm(index: int) -> None:
     assert g.nodes[0].inputs[0] == "x"
 
 
+def test_groupnorm_fused_and_torch_export_read_alike() -> None:
+    k = [
+        tensor("groups", [0, 2, -1], np.int64),
+        tensor("back", [0, 4, -1], np.int64),
+        tensor("ones", np.ones(2, np.float32)),
+        tensor("zeros", np.zeros(2, np.float32)),
+        tensor("gamma", np.ones((4, 1), np.float32)),
+        tensor("beta", np.full((4, 1), 0.5, np.float32)),
+    ]
+    fused = norm(
+        model([node("GroupNormalization", ["x", "gamma", "beta"], ["y"], num_groups=2)], inits=k, opset=21)
+    )
+    exported = norm(
+        model(
+            [
+                node("Reshape", ["x", "groups"], ["g"]),
+                node("InstanceNormalization", ["g", "ones", "zeros"], ["n"]),
+                node("Reshape", ["n", "back"], ["b"]),
+                node("Mul", ["b", "gamma"], ["m"]),
+                node("Add", ["m", "beta"], ["y"]),
+            ],
+            inits=k,
+            shape=("batch", 4, 16),
+        )
+    )
+    instance = norm(model([node("InstanceNormalization", ["x", "ones", "zeros"], ["y"])], inits=k))
+    assert ops(fused) == ops(exported) == ["GroupNorm"]
+    assert exported.nodes[0].inputs == ("x", "gamma", "beta")
+    assert ops(instance) == ["InstanceNormalization"]
+
+
 def test_skip_layernorm_splits_into_add_and_layernorm() -> None:
     fused = norm(
         model(
