@@ -2,20 +2,62 @@
 
 from __future__ import annotations
 
+import csv
+from collections import defaultdict
 from pathlib import Path
 
 import pytest
 
-from modelgenes.signatures.eval import evaluate
+from modelgenes.ingest.formats import read_model
+from modelgenes.signatures.eval import EvalReport, evaluate, resolve_corpus_path
+from modelgenes.signatures.score import identify
 
 ZOO = Path(__file__).resolve().parents[1] / "data" / "zoo"
+LABELS = ZOO / "labels.csv"
+
+pytestmark = pytest.mark.skipif(not LABELS.exists(), reason="labelled corpus not built")
 
 
-@pytest.mark.skipif(not (ZOO / "labels.csv").exists(), reason="labelled corpus not built")
-def test_eval_on_the_labelled_corpus_meets_the_thresholds() -> None:
-    report = evaluate(ZOO, ZOO / "labels.csv")
+@pytest.fixture(scope="module")
+def report() -> EvalReport:
+    return evaluate(ZOO, LABELS)
+
+
+def _rows() -> list[dict[str, str]]:
+    with LABELS.open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def test_eval_on_the_labelled_corpus_meets_the_thresholds(report: EvalReport) -> None:
     wrong = [(r.path, r.expected, r.predicted, r.false_claims) for r in report.results if not r.correct]
     assert len(report.results) >= 150
     assert report.none_claims == 0, [r for r in report.results if r.expected == "none" and r.claims]
     assert report.precision >= 0.995, [r for r in report.results if r.false_claims]
     assert report.top1 >= 0.98, wrong
+
+
+def test_a_family_does_not_change_between_exporters_opsets_batchnorm_and_quantisation(
+    report: EvalReport,
+) -> None:
+    # One model (architecture, size, seed) exported by TorchScript and dynamo, at opsets 13/17/18,
+    # with BatchNorm fused or not, float or quantised (QDQ, dynamic int8): one answer for all.
+    answers: dict[tuple[str, str, str], set[tuple[str, tuple[str, ...]]]] = defaultdict(set)
+    variants: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+    by_path = {r.path: r for r in report.results}
+    for row in _rows():
+        key = (row["architecture"], row["size"], row["seed"])
+        result = by_path[row["path"]]
+        answers[key].add((result.predicted, result.claims))
+        variants[key].append(f"{row['exporter']}-op{row['opset']}-{row['variant']}")
+    changed = {k: sorted(a) for k, a in answers.items() if len(a) > 1}
+    assert not changed, changed
+    assert sum(len(v) > 1 for v in variants.values()) >= 40  # most models come in several variants
+
+
+def test_components_follow_the_data_flow() -> None:
+    # A CRNN reads resnet → lstm in every variant.
+    rows = [r for r in _rows() if ">" in r["components"]]
+    assert rows
+    for row in rows:
+        found = identify(read_model(resolve_corpus_path(ZOO, row["path"]))[0])
+        assert [c.family for c in found.components] == row["components"].split(">"), row["path"]
