@@ -24,8 +24,9 @@ precision             3      stores its floats at lower precision (float16/bfloa
 pruning               3      has at least 5 % more exact zeros
 creation time         4      was created or uploaded later (``createdAt``, where known)
 weight drift          ≤ 2    has the larger weight norm (fine-tuning adds energy to random-looking
-                             weights; only between float models at finetune-range distances without
-                             pruning, in units of the expected gain, capped at 2)
+                             weights: ‖w+δ‖² ≈ ‖w‖² + ‖δ‖²; votes 2 when the drift is that expected
+                             gain, less when smaller; only between float models at finetune-range
+                             distances without pruning)
 bare file             1      has no model card (nor manifest row) while the other has one
 declares a base       0.5    (both with cards, or both without) declares some base model, the other
                              none
@@ -221,9 +222,9 @@ def orient(a: ModelFacts, b: ModelFacts, comparison: WeightComparison | None = N
         and abs(comparison.zeros_gain) < PRUNED_ZEROS
     ):
         # Fine-tuning moves weights in directions mostly unrelated to them, which adds energy:
-        # ‖w+δ‖² ≈ ‖w‖² + ‖δ‖². The drift counts in units of that expected gain, capped at 2.
+        # ‖w+δ‖² ≈ ‖w‖² + ‖δ‖². A drift of that expected size votes 2; smaller ones less.
         expected = comparison.distance**2
-        strength = min(2.0, abs(comparison.norm_drift) / expected)
+        strength = min(2.0, 2.0 * abs(comparison.norm_drift) / expected)
         grown = a if comparison.norm_drift > 0 else b
         vote(
             strength,
@@ -491,7 +492,14 @@ def infer(
             continue
         before = current.get(stored_id)
         if before is not None and before[1] <= best.distance * (1 + TIE):
-            continue
+            # The stored parent is nearer, or as near: it stays unless the new model is the more
+            # original of the two (the stored parent is a bare copy of it, say).
+            stored_parent = facts.get(before[0])
+            if before[1] < best.distance * (1 - TIE) or stored_parent is None:
+                continue
+            found = orient(best.parent, stored_parent, pairs.get(best.parent, stored_parent))
+            if found.parent is not best.parent:
+                continue
         note: list[str] = []
         if before is not None:
             earlier = facts[before[0]].label if before[0] in facts else before[0][:12]

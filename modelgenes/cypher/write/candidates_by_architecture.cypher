@@ -1,10 +1,11 @@
-// question: Which stored models have these architecture hashes (derivation candidates, found through the archHash index), with their present weights parent?
+// question: Which stored models have these architecture hashes (derivation candidates, found through the archHash index), with a short weight probe and their present weights parent?
 // param keys: list[string]: architecture hashes (archHash)
 // param limit: integer = 5000: at most this many models per hash
 // columns: key, id, params, probe, parents
 UNWIND $keys AS k
 MATCH (c:Model {archHash: k})
-WITH k, collect(c)[..$limit] AS found
-UNWIND found AS c
-RETURN k AS key, c.id AS id, c.params AS params, c.weightProbe AS probe,
-       [(c)-[d:DERIVED_FROM {source: 'weights'}]->(p:Model) | [p.id, d.distance]] AS parents
+OPTIONAL MATCH (c)-[d:DERIVED_FROM {source: 'weights'}]->(p:Model)
+WITH k, c, [x IN collect([p.id, d.distance]) WHERE x[0] IS NOT NULL] AS parents
+WITH k, collect({id: c.id, params: c.params, probe: c.weightProbe, parents: parents})[..$limit] AS found
+UNWIND found AS row
+RETURN k AS key, row.id AS id, row.params AS params, row.probe AS probe, row.parents AS parents

@@ -4,7 +4,8 @@
 // columns: key, id, params, probe, parents
 UNWIND $keys AS k
 MATCH (c:Model {shapesHash: k})
-WITH k, collect(c)[..$limit] AS found
-UNWIND found AS c
-RETURN k AS key, c.id AS id, c.params AS params, c.weightProbe AS probe,
-       [(c)-[d:DERIVED_FROM {source: 'weights'}]->(p:Model) | [p.id, d.distance]] AS parents
+OPTIONAL MATCH (c)-[d:DERIVED_FROM {source: 'weights'}]->(p:Model)
+WITH k, c, [x IN collect([p.id, d.distance]) WHERE x[0] IS NOT NULL] AS parents
+WITH k, collect({id: c.id, params: c.params, probe: c.weightProbe, parents: parents})[..$limit] AS found
+UNWIND found AS row
+RETURN k AS key, row.id AS id, row.params AS params, row.probe AS probe, row.parents AS parents
