@@ -22,7 +22,8 @@ Canonical ops produced (anything else keeps its ONNX op type):
   ``Pad`` before it); convolutions and pools carry ``kernel_shape``/``strides``/``dilations`` (and
   ``depthwise`` for convolutions) filled in;
 - layout: one ``Transpose`` (or ``Reshape`` when nothing is permuted) for a chain of
-  Reshape/Transpose/Flatten/Squeeze/Unsqueeze; ``Slice`` per part of a ``Split``;
+  Reshape/Transpose/Flatten/Squeeze/Unsqueeze (a channel shuffle's Reshape→Transpose→Reshape stays
+  as it is); ``Slice`` per part of a ``Split``;
   ``GlobalAveragePool``/``GlobalMaxPool`` for ``ReduceMean``/``ReduceMax`` over the spatial axes;
 - aliases: ``Resize`` for ``Upsample``, ``ScatterElements`` for ``Scatter``, ``Add`` for a two-input
   ``Sum``; ``LSTM``/``GRU``/``RNN`` are the fused recurrent ops (unrolled cells stay as their ops:
@@ -32,7 +33,8 @@ Removed: ``Identity``, ``Dropout``, no-op ``Cast``, ``Constant`` (values kept in
 ``ModelGraph.constants``), computations on constants only, QuantizeLinear/DequantizeLinear pairs and
 ``DynamicQuantizeLinear`` (the consumer is flagged ``quantised``), pure shape plumbing (nodes whose
 results only feed shape inputs: ``Shape → Gather → Unsqueeze → Concat → Reshape``'s shape), integer
-and boolean plumbing (attention-mask construction, position ids) with the few float ops turning a
+and boolean plumbing (attention-mask construction, position ids; but a running count over the token
+ids, RoBERTa's ``CumSum``, stays and indexes its lookups directly) with the few float ops turning a
 mask into an additive bias, scaled-dot-product attention's NaN guard, multiplications and divisions
 by one-element constants (where exporters put attention's scale differs), an all-zero attention bias,
 and nodes whose results nobody uses.
