@@ -497,8 +497,8 @@ def infer(
             stored_parent = facts.get(before[0])
             if before[1] < best.distance * (1 - TIE) or stored_parent is None:
                 continue
-            found = orient(best.parent, stored_parent, pairs.get(best.parent, stored_parent))
-            if found.parent is not best.parent:
+            between = orient(best.parent, stored_parent, pairs.get(best.parent, stored_parent))
+            if between.parent is not best.parent:
                 continue
         note: list[str] = []
         if before is not None:
