@@ -41,7 +41,8 @@ def export_command(
         raise ModelgenesError("give one MODEL or --all")
     with open_store(state_of(ctx).store) as store:
         ids = None if all_ else [resolve_model(store, str(model))]
-        text = bom_json(build_bom(store, ids))
+        document = build_bom(store, ids)
+    text = bom_json(document)
     if out is None:
         sys.stdout.write(text)
         return
@@ -49,5 +50,7 @@ def export_command(
         out.write_text(text, encoding="utf-8")
     except OSError as e:
         raise ModelgenesError(f"{out}: cannot write the BOM: {e.strerror or e}") from e
-    count = text.count('"type": "machine-learning-model"')
-    Console(stderr=True).print(f"wrote {out} ({fmt.value}, {count} model components)", highlight=False)
+    count = len(document.get("components", []))
+    Console(stderr=True).print(
+        f"wrote {out} ({fmt.value}: {count} model(s) with their pedigree)", highlight=False
+    )
