@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import sys
 from enum import StrEnum
@@ -66,7 +67,7 @@ def _cell(value: Any) -> str:
         return ", ".join(str(v) for v in value)
     if isinstance(value, dict):
         return ", ".join(f"{k}={v}" for k, v in value.items())
-    if value is None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):  # pandas fills gaps with NaN
         return ""
     text = str(value)
     # Tables show a sha256 id by its first 12 digits (enough to name it on the command line);

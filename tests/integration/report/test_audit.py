@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -34,10 +33,10 @@ from modelgenes.report.audit import (
     write_report,
 )
 from tests.integration.report.conftest import HubKB
+from tests.support.golden import assert_matches_golden
 
 REPO = Path(__file__).resolve().parents[3]
 GOLDEN = Path(__file__).parent / "golden" / "audit.json"
-UPDATE_GOLDEN = os.environ.get("MODELGENES_UPDATE_GOLDEN") == "1"
 
 # The findings the fixture samples were built to produce (scripts/build_hub_samples.py).
 EXPECTED = {
@@ -267,13 +266,7 @@ def test_audit_json_matches_the_golden_file(hub_kb: HubKB) -> None:
     result = _cli(hub_kb, "--format", "json")
     assert result.exit_code == 0, result.output
     got = _normalised(json.loads(result.stdout))
-    if UPDATE_GOLDEN:
-        GOLDEN.write_text(json.dumps(got, indent=2, ensure_ascii=False, sort_keys=True) + "\n")
-    assert GOLDEN.is_file(), "no golden file yet: run with MODELGENES_UPDATE_GOLDEN=1"
-    assert got == json.loads(GOLDEN.read_text()), (
-        "audit output changed; if intended, refresh with "
-        "MODELGENES_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/integration/report/test_audit.py"
-    )
+    assert_matches_golden(GOLDEN, got)
 
 
 def test_fail_on_sets_the_exit_code(hub_kb: HubKB, tmp_path: Path) -> None:
