@@ -114,6 +114,7 @@ class ModelFacts:
     described: bool = False  # published with a model card or manifest row
     ingested_at: str = ""
     created_at: str = ""  # creation or upload time, ISO 8601, where known
+    params: int = 0  # parameter count
     sketch: WeightSketch | None = None
 
     @property

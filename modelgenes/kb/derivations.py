@@ -64,6 +64,7 @@ def _facts(row: Mapping[str, Any]) -> ModelFacts:
         described=bool(row.get("described")),
         ingested_at=row.get("ingestedAt") or "",
         created_at=row.get("createdAt") or "",
+        params=int(row.get("params") or 0),
         sketch=WeightSketch.from_props(row),
     )
 
@@ -81,34 +82,42 @@ def _probe(text: str | None) -> np.ndarray | None:
     return np.frombuffer(base64.b64decode(text), dtype="<f4").astype(np.float64)
 
 
-def _nearest_by_probe(subject: ModelFacts, rows: Sequence[Mapping[str, Any]], top: int) -> list[str]:
+@dataclass
+class _Probes:
+    """The probes of one shapes hash's models, decoded once, as a matrix (one row per model)."""
+
+    ids: list[str]
+    matrix: np.ndarray
+    energy: np.ndarray
+
+    @classmethod
+    def of(cls, rows: Sequence[Mapping[str, Any]]) -> _Probes:
+        decoded = [(r["id"], _probe(r.get("probe"))) for r in rows]
+        width = max((p.size for _, p in decoded if p is not None), default=0)
+        kept = [(i, p) for i, p in decoded if p is not None and p.size == width]
+        matrix = np.stack([p for _, p in kept]) if kept else np.zeros((0, width))
+        return cls([i for i, _ in kept], matrix, np.maximum((matrix**2).sum(axis=1), 1e-30))
+
+    def nearest(self, subject: ModelFacts, top: int) -> list[str]:
+        """The ``top`` models whose probe is nearest the subject's."""
+        if subject.sketch is None:
+            return []
+        mine = subject.sketch.probe().astype(np.float64)
+        if mine.size != self.matrix.shape[1]:
+            return []
+        score = ((self.matrix - mine) ** 2).sum(axis=1) / self.energy
+        order = np.argsort(score, kind="stable")
+        return [self.ids[i] for i in order if self.ids[i] != subject.id][:top]
+
+
+def _nearest_by_probe(
+    subject: ModelFacts, rows: Sequence[Mapping[str, Any]], top: int, probes: _Probes | None
+) -> list[str]:
     """The ``top`` rows whose probe is nearest the subject's (all of them when there are few)."""
     ids = [r["id"] for r in rows if r["id"] != subject.id]
-    if len(ids) <= top or subject.sketch is None:
+    if len(ids) <= top or probes is None:
         return ids
-    mine = subject.sketch.probe().astype(np.float64)
-    scored: list[tuple[float, str]] = []
-    for r in rows:
-        theirs = _probe(r.get("probe"))
-        if r["id"] == subject.id or theirs is None or theirs.shape != mine.shape:
-            continue
-        scale = float(np.dot(theirs, theirs)) or 1.0
-        scored.append((float(((mine - theirs) ** 2).sum()) / scale, r["id"]))
-    scored.sort()
-    return [i for _, i in scored[:top]]
-
-
-def _near_in_size(subject_params: int, rows: Sequence[Mapping[str, Any]], top: int) -> list[str]:
-    """Same-architecture models whose parameter count is within 20 % (comparable sketches), nearest first."""
-    if not subject_params:
-        return []
-    scored = []
-    for r in rows:
-        params = r.get("params") or 0
-        if params and 0.8 <= params / subject_params <= 1.25:
-            scored.append((abs(params - subject_params), r["id"]))
-    scored.sort()
-    return [i for _, i in scored[:top]]
+    return probes.nearest(subject, top)
 
 
 def infer_derivations(store: GraphStore, ids: Iterable[str]) -> DerivationReport:
@@ -124,26 +133,29 @@ def infer_derivations(store: GraphStore, ids: Iterable[str]) -> DerivationReport
     by_shapes: dict[str, list[dict[str, Any]]] = {}
     for r in _run(store, "write/candidates_by_shapes", {"keys": shapes, "limit": 5000}) if shapes else []:
         by_shapes.setdefault(r["key"], []).append(r)
+    arch_rows = [
+        {"subject": i, "key": f.arch_hash, "shapes": f.shapes_hash or "", "params": f.params}
+        for i, f in subjects.items()
+        if f.arch_hash and f.params
+    ]
     by_arch: dict[str, list[dict[str, Any]]] = {}
-    for r in _run(store, "write/candidates_by_architecture", {"keys": archs, "limit": 5000}) if archs else []:
-        by_arch.setdefault(r["key"], []).append(r)
+    if arch_rows:
+        query = {"rows": arch_rows, "limit": ARCHITECTURE_TOP}
+        for r in _run(store, "write/candidates_by_architecture", query):
+            by_arch.setdefault(r["subject"], []).append(r)
     current: dict[str, tuple[str, float]] = {}
-    params: dict[str, int] = {}
     for rows in (*by_shapes.values(), *by_arch.values()):
         for r in rows:
-            params[r["id"]] = r.get("params") or 0
             for parent, distance in r.get("parents") or ():
                 if distance is not None:
                     current[r["id"]] = (parent, float(distance))
 
+    probes = {key: _Probes.of(rows) for key, rows in by_shapes.items() if len(rows) > PROBE_TOP}
     chosen: dict[str, list[str]] = {}
     for sid, subject in subjects.items():
-        picked = _nearest_by_probe(subject, by_shapes.get(subject.shapes_hash or "", []), PROBE_TOP)
-        same_arch = [
-            r for r in by_arch.get(subject.arch_hash, []) if r["id"] not in picked and r["id"] != sid
-        ]
-        picked += _near_in_size(params.get(sid, 0), same_arch, ARCHITECTURE_TOP)
-        chosen[sid] = picked
+        key = subject.shapes_hash or ""
+        picked = _nearest_by_probe(subject, by_shapes.get(key, []), PROBE_TOP, probes.get(key))
+        chosen[sid] = picked + [r["id"] for r in by_arch.get(sid, []) if r["id"] not in picked]
 
     declared_rows = _run(store, "write/declared_derivations", {"ids": sorted(subjects)})
     needed = {i for picked in chosen.values() for i in picked}
