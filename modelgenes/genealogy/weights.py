@@ -980,10 +980,13 @@ def _sketch_tensor(t: _Tensor, dequant: _Dequant | None, k: int) -> TensorSketch
 
 def sketch_or_none(path: str | Path, warn: Callable[[str], None] | None = None) -> WeightSketch | None:
     """``sketch_weights`` for ingest: None (with a warning) instead of an error, so a model whose weights
-    cannot be sketched is still stored."""
+    cannot be sketched is still stored (its graph was read; only weight lineage is lost)."""
     try:
         return sketch_weights(path)
     except ModelgenesError as e:
         if warn is not None:
             warn(f"weights not sketched: {e}")
-        return None
+    except Exception as e:  # a sketching bug must not cost the model its place in the knowledge base
+        if warn is not None:
+            warn(f"weights not sketched: {type(e).__name__}: {e}")
+    return None

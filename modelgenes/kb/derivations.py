@@ -10,6 +10,7 @@ picks the ``PROBE_TOP`` nearest before their whole sketches are fetched.
 from __future__ import annotations
 
 import base64
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,10 +28,11 @@ from modelgenes.genealogy.derivation import (
 from modelgenes.genealogy.weights import WeightSketch
 from modelgenes.kb.store import GraphStore
 
-__all__ = ["INFERENCE_VERSION", "PROBE_TOP", "DerivationReport", "infer_derivations"]
+__all__ = ["CHUNK", "INFERENCE_VERSION", "PROBE_TOP", "DerivationReport", "infer_derivations"]
 
 INFERENCE_VERSION = "d1"  # stored on each model once inference ran for it
 PROBE_TOP = 24  # candidates per model whose whole sketch is compared
+CHUNK = 256  # models inferred for at a time
 ARCHITECTURE_TOP = 8  # models of the same architecture but other shapes compared per model
 
 
@@ -123,9 +125,26 @@ def _nearest_by_probe(
 def infer_derivations(store: GraphStore, ids: Iterable[str]) -> DerivationReport:
     """Infer structure and weight edges for the models ``ids`` that have not been inferred for yet
     (the models a batch wrote, and those an interrupted batch left), check their declared edges against
-    the weights, and store the results. Returns what was stored."""
-    subjects_raw = _load_facts(store, ids)
-    subjects = {i: f for i, (f, row) in subjects_raw.items() if row.get("inferred") != INFERENCE_VERSION}
+    the weights, and store the results, ``CHUNK`` models at a time (memory stays bounded for a batch of
+    any size; a later chunk sees the edges of the earlier ones). Returns what was stored."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return DerivationReport()
+    pending = [
+        r["id"]
+        for r in _run(store, "write/derivations_pending", {"ids": wanted, "version": INFERENCE_VERSION})
+    ]
+    total = DerivationReport()
+    for start in range(0, len(pending), CHUNK):
+        done = _infer_chunk(store, pending[start : start + CHUNK])
+        total = DerivationReport(
+            *(getattr(total, f.name) + getattr(done, f.name) for f in dataclasses.fields(DerivationReport))
+        )
+    return total
+
+
+def _infer_chunk(store: GraphStore, ids: Sequence[str]) -> DerivationReport:
+    subjects = {i: f for i, (f, _row) in _load_facts(store, ids).items()}
     if not subjects:
         return DerivationReport()
     shapes = sorted({f.shapes_hash for f in subjects.values() if f.shapes_hash})

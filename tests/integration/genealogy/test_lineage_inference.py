@@ -216,3 +216,23 @@ def test_a_batch_interrupted_before_inference_is_inferred_by_the_next_run(tmp_pa
     finally:
         store.close()
         server.stop()
+
+
+def test_inference_in_small_chunks_finds_the_same_edges(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kb: tuple[GraphStore, IngestReport]
+) -> None:
+    import modelgenes.kb.derivations as derivations
+
+    monkeypatch.setattr(derivations, "CHUNK", 2)
+    server = EmbeddedServer(tmp_path / "home")
+    store = FalkorStore(server.home)
+    try:
+        store.ensure_schema()
+        report = ingest_paths(store, [LINEAGE], batch_name="chunks", workers=1)
+        assert report.failures == []
+        chunked = {pair: e["relation"] for pair, e in _edges(store, "weights").items()}
+        whole = {pair: e["relation"] for pair, e in _edges(kb[0], "weights").items()}
+        assert chunked == whole
+    finally:
+        store.close()
+        server.stop()

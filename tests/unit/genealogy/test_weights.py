@@ -23,6 +23,7 @@ from modelgenes.genealogy.weights import (
     compare,
     sample_positions,
     sketch_arrays,
+    sketch_or_none,
     sketch_weights,
 )
 
@@ -364,3 +365,11 @@ def test_missing_external_data_skips_the_tensor_with_a_warning(tmp_path: Path) -
     (tmp_path / "weights.bin").unlink()
     sketch = sketch_weights(path)
     assert sketch.tensors == () and sketch.skipped == 1 and "external data" in sketch.warnings[0]
+
+
+def test_ingest_gets_no_sketch_and_a_warning_instead_of_an_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(b"\x08\x07garbage that is no protobuf")
+    warnings: list[str] = []
+    assert sketch_or_none(bad, warnings.append) is None
+    assert warnings and warnings[0].startswith("weights not sketched")
