@@ -289,6 +289,21 @@ def _weights_evidence(comparison: WeightComparison) -> str:
     )
 
 
+def _structure_evidence(child: ModelFacts, parent: ModelFacts) -> tuple[str, ...]:
+    """What the graphs say beside the weights: the same architecture, in another opset or producer."""
+    if not child.arch_hash or child.arch_hash != parent.arch_hash:
+        return ("structure: the architecture hashes differ (an exporter or a graph change)",)
+    changes = []
+    if child.opset != parent.opset and child.opset is not None and parent.opset is not None:
+        changes.append(f"opset {parent.opset} → {child.opset}")
+    if child.producer and parent.producer and child.producer != parent.producer:
+        changes.append(f"producer {parent.producer} → {child.producer}")
+    if child.quantised != parent.quantised:
+        changes.append("quantised ops" if child.quantised else "quantised ops removed")
+    what = f"; {', '.join(changes)}" if changes else ""
+    return (f"structure: same architecture (archHash {child.arch_hash[:12]}){what}",)
+
+
 def compatible(declared: str, by_weights: str) -> bool:
     """True when the weights' relation agrees with a declared one."""
     return by_weights in _AGREES.get(declared or "finetune", {declared})
@@ -341,7 +356,12 @@ class _Verdict:
             child_id=self.child.id,
             parent_id=self.parent.id,
             relation=self.relation,
-            evidence=(_weights_evidence(self.comparison), *self.orientation.evidence, *extra),
+            evidence=(
+                _weights_evidence(self.comparison),
+                *_structure_evidence(self.child, self.parent),
+                *self.orientation.evidence,
+                *extra,
+            ),
             confidence=round(self.confidence * self.orientation.certainty, 3),
             source="weights",
             distance=round(self.distance, 6),

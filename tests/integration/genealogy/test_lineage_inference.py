@@ -96,6 +96,10 @@ def test_weight_edges_carry_distance_evidence_and_confidence(kb: tuple[GraphStor
     assert any(x.startswith("declared:") for x in tuned) and any(x.startswith("weight drift:") for x in tuned)
     # the bare re-export: the model with the card is the parent, said with moderate confidence
     assert any("bare file" in x for x in edges[(OPSET18, BASE)]["evidence"])
+    assert any(
+        x.startswith("structure: same architecture") and "opset 17 → 18" in x
+        for x in edges[(OPSET18, BASE)]["evidence"]
+    )
     assert edges[(OPSET18, BASE)]["confidence"] < edges[(INT8, TUNED)]["confidence"]
 
 
