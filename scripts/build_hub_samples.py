@@ -38,6 +38,9 @@ class Sample:
     config: dict[str, object] = field(default_factory=dict)
     noise: float = 0.0  # relative weight noise: a stand-in for fine-tuning
     seed: int = 0
+    # For a quantised copy: the hub id of the sample whose weights it quantises (its float parent);
+    # ``source`` is then the corpus's onnxruntime-quantised export, used as the graph template.
+    weights_of: str = ""
 
 
 SAMPLES = (
@@ -77,6 +80,7 @@ SAMPLES = (
             "tags": ["int8", "onnxruntime"],
         },
         {"architectures": ["BertForSequenceClassification"], "model_type": "bert"},
+        weights_of="acme/bert-tiny-sst2",
     ),
     Sample(
         "facebook/bart-tiny",
@@ -117,6 +121,7 @@ SAMPLES = (
             "base_model_relation": "quantized",
         },
         {"architectures": ["GPT2LMHeadModel"], "model_type": "gpt2"},
+        weights_of="acme/gpt2-tiny-chat",
     ),
     # Meta's own llama3.1 model and a fine-tune declaring it as base: traceable, no finding.
     Sample(
@@ -193,15 +198,46 @@ def _perturb(model: onnx.ModelProto, noise: float, seed: int) -> None:
         init.CopyFrom(numpy_helper.from_array(moved, init.name))
 
 
+def _float_model(sample: Sample) -> onnx.ModelProto:
+    model = onnx.load(str(ZOO / sample.source))
+    if sample.noise:
+        _perturb(model, sample.noise, sample.seed)
+    return model
+
+
+def _requantise(template: onnx.ModelProto, parent: onnx.ModelProto) -> None:
+    """Put the parent's weights into an onnxruntime dynamic-int8 template of the same export.
+
+    onnxruntime names a quantised weight ``W_quantized`` with ``W_scale`` and ``W_zero_point``
+    beside it (symmetric int8: zero point 0, scale max|W|/127); every other initializer keeps its
+    name. The template was quantised from the same export as the parent, so the names match.
+    """
+    weights = {init.name: numpy_helper.to_array(init) for init in parent.graph.initializer}
+    by_name = {init.name: init for init in template.graph.initializer}
+    for init in template.graph.initializer:
+        if init.name in weights:
+            init.CopyFrom(numpy_helper.from_array(weights[init.name], init.name))
+        elif init.name.endswith("_quantized"):
+            stem = init.name[: -len("_quantized")]
+            w = weights[stem].astype(np.float32)
+            scale = np.float32(max(float(np.abs(w).max()), 1e-12) / 127.0)
+            q = np.clip(np.round(w / scale), -127, 127).astype(np.int8)
+            init.CopyFrom(numpy_helper.from_array(q, init.name))
+            by_name[stem + "_scale"].CopyFrom(numpy_helper.from_array(np.asarray(scale), stem + "_scale"))
+
+
 def build(sample: Sample, out: Path) -> Path:
     org, name = sample.hub_id.split("/")
     folder = out / f"models--{org}--{name}" / "snapshots" / "0000000000000000000000000000000000000001"
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
-    model = onnx.load(str(ZOO / sample.source))
-    if sample.noise:
-        _perturb(model, sample.noise, sample.seed)
+    if sample.weights_of:
+        model = onnx.load(str(ZOO / sample.source))
+        parent = next(s for s in SAMPLES if s.hub_id == sample.weights_of)
+        _requantise(model, _float_model(parent))
+    else:
+        model = _float_model(sample)
     entry = model.metadata_props.add()
     entry.key, entry.value = "hub_id", sample.hub_id
     onnx.save(model, str(folder / "model.onnx"))

@@ -48,7 +48,9 @@ def main() -> None:
         _step(
             "Identify one multi-part model straight from its file", "identify", str(crnn[0].relative_to(REPO))
         )
-    _step("A lineage chain: a quantised fine-tune back to its base", "lineage", "acme/bert-tiny-sst2-int8")
+    # By file: a path names the model by its content (sha256), whatever else the store holds.
+    int8 = next((DATA / "hub").glob("models--acme--bert-tiny-sst2-int8/snapshots/*/model.onnx"))
+    _step("A lineage chain: a quantised fine-tune back to its base", "lineage", str(int8.relative_to(REPO)))
     _step("What the store holds", "db", "status")
     print("\nThe store keeps running for the next command (`modelgenes db stop` stops it).")
     print("Try: modelgenes query --list")

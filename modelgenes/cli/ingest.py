@@ -88,7 +88,8 @@ def _summarise(report: IngestReport, fmt: OutputFormat) -> None:
         "new": report.new,
         "unchanged": report.unchanged,
         "failed": report.failed,
-        "derived_links": report.derived_links,
+        "declared_links": report.derived_links,
+        "inferred_links": report.inferred_links,
         "seconds": round(report.seconds, 2),
     }
     if fmt is OutputFormat.json:

@@ -86,17 +86,27 @@ def lineage_command(
     depth: Annotated[
         int, typer.Option(help="Follow at most this many DERIVED_FROM edges (1-8).", min=1, max=8)
     ] = 8,
+    sources: Annotated[
+        str,
+        typer.Option(
+            help="Claim sources to follow, comma-separated: declared (cards, manifests), weights, structure."
+        ),
+    ] = "declared,weights,structure",
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Show a model's ancestors and descendants along DERIVED_FROM edges."""
+    """Show a model's ancestors and descendants along DERIVED_FROM claims, nearest first.
+
+    One row per model, by its shortest chain; `relations` and `sources` say how each hop is known.
+    `modelgenes query lineage/claims -p model=MODEL` lists every claim with its evidence.
+    """
     with open_store(state_of(ctx).store) as store:
-        raw = {"model": model, "maxDepth": str(depth)}
-        up = run_named_query(store, get_query("lineage/ancestors"), raw)
-        down = run_named_query(store, get_query("lineage/descendants"), raw)
+        raw = {"model": model, "maxDepth": str(depth), "sources": sources}
+        up = run_named_query(store, get_query("lineage/inferred_ancestors"), raw)
+        down = run_named_query(store, get_query("lineage/inferred_descendants"), raw)
     up = up.rename(columns={"ancestor": "model"}).assign(direction="ancestor")
     down = down.rename(columns={"descendant": "model"}).assign(direction="descendant")
     frame = pd.concat([up, down], ignore_index=True)
-    frame = frame[["direction", "model", "name", "hubId", "depth", "relations", "chain"]]
+    frame = frame[["direction", "model", "name", "hubId", "depth", "relations", "sources", "chain"]]
     emit(frame, fmt, title=f"lineage of {model}")
 
 

@@ -132,16 +132,31 @@ def _extract_all(
     # forkserver: workers do not inherit the parent's store connection or threads.
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["modelgenes.genealogy.record"])
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures: dict[Future[ModelRecord | IngestFailure], Path] = {
-            pool.submit(_extract_safely, str(path), row): path for path, row in jobs
-        }
-        for future in as_completed(futures):
-            try:
-                yield future.result()
-            except BrokenProcessPool as e:  # a worker died (out of memory, killed): report, go on
+    done: set[Path] = set()
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            futures: dict[Future[ModelRecord | IngestFailure], Path] = {
+                pool.submit(_extract_safely, str(path), row): path for path, row in jobs
+            }
+            for future in as_completed(futures):
                 path = futures[future]
-                yield IngestFailure(str(path), "", "WorkerDied", f"{path}: the worker process died: {e}")
+                try:
+                    result = future.result()
+                except BrokenProcessPool as e:
+                    if not done:
+                        raise  # no worker ever answered: they could not start
+                    # A worker died (out of memory, killed) after others worked: report, go on.
+                    result = IngestFailure(
+                        str(path), "", "WorkerDied", f"{path}: the worker process died: {e}"
+                    )
+                done.add(path)
+                yield result
+    except BrokenProcessPool:
+        # Workers that cannot start (e.g. a main module they cannot re-import) must not lose the
+        # batch: read what is left in this process.
+        for path, row in jobs:
+            if path not in done:
+                yield _extract_safely(str(path), row)
 
 
 def ingest_paths(

@@ -6,6 +6,7 @@ hub-style folders with model cards) plus the ONNX Model Zoo graphs shipped in th
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -181,6 +182,11 @@ def test_cli_query_lineage_related_family(kb: tuple[GraphStore, IngestReport]) -
     result = runner.invoke(app, ["lineage", "acme/bert-tiny-sst2-int8", "--format", "json"], env=env)
     assert result.exit_code == 0, result.output
     assert "google/bert-tiny" in result.output
+    declared = runner.invoke(
+        app, ["lineage", "google/bert-tiny", "--sources", "declared", "-f", "json"], env=env
+    )
+    assert declared.exit_code == 0, declared.output
+    assert {row["sources"][0] for row in json.loads(declared.stdout)} == {"declared"}
     result = runner.invoke(app, ["related", "bert", "--format", "csv"], env=env)
     assert result.exit_code == 0 and "bart" in result.output
     result = runner.invoke(app, ["family", "bert", "--format", "json"], env=env)
@@ -248,5 +254,35 @@ def test_a_killed_batch_run_again_leaves_no_duplicates(tmp_path: Path) -> None:
             assert dup_edges == []
             matches = store.query("MATCH (x:Match) RETURN count(x) AS n, count(DISTINCT x.id) AS d")[0]
             assert matches["n"] == matches["d"]
+    finally:
+        EmbeddedServer(home).stop()
+
+
+_STDIN_INGEST = """
+import sys
+from pathlib import Path
+from modelgenes.kb.batch import ingest_paths
+from modelgenes.kb.falkor import FalkorStore
+store = FalkorStore(Path(sys.argv[1]))
+store.ensure_schema()
+report = ingest_paths(store, [sys.argv[2]], workers=2)
+print(report.new, report.failed)
+"""
+
+
+def test_workers_that_cannot_start_do_not_lose_the_batch(tmp_path: Path) -> None:
+    # A program read from stdin cannot be re-imported by forkserver workers: ingest reads in-process.
+    home = tmp_path / "home"
+    try:
+        done = subprocess.run(
+            [sys.executable, "-", str(home), str(HUB)],
+            input=_STDIN_INGEST,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+        new, failed = map(int, done.stdout.split())
+        assert failed == 0 and new == len(list(HUB.glob("*/snapshots/*/model.onnx")))
     finally:
         EmbeddedServer(home).stop()
