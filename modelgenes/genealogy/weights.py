@@ -42,6 +42,7 @@ from google.protobuf.message import DecodeError
 from onnx import numpy_helper
 
 from modelgenes.errors import ModelgenesError, UnreadableModel
+from modelgenes.ingest.formats.protowire import read_varint
 
 __all__ = [
     "MIN_ELEMENTS",
@@ -460,19 +461,6 @@ class _File:
         os.close(self.fd)
 
 
-def _varint(buf: bytes, pos: int) -> tuple[int, int]:
-    result = shift = 0
-    while True:
-        if pos >= len(buf) or shift > 63:
-            raise ValueError("bad varint")
-        b = buf[pos]
-        pos += 1
-        result |= (b & 0x7F) << shift
-        if not b & 0x80:
-            return result, pos
-        shift += 7
-
-
 @dataclass
 class _Field:
     number: int
@@ -486,14 +474,14 @@ def _fields(f: _File, start: int, end: int) -> Iterator[_Field]:
     pos = start
     while pos < end:
         head = f.read(pos, min(20, end - pos))
-        tag, p = _varint(head, 0)
+        tag, p = read_varint(head, 0)
         number, wire = tag >> 3, tag & 7
         if wire == 0:
-            value, p = _varint(head, p)
+            value, p = read_varint(head, p)
             yield _Field(number, wire, value)
             pos += p
         elif wire == 2:
-            length, p = _varint(head, p)
+            length, p = read_varint(head, p)
             payload = pos + p
             if payload + length > end:
                 raise ValueError("field runs past its message")
@@ -586,7 +574,7 @@ class _OnnxScanner:
                 else:
                     buf, p = self.model.read(x.value, x.length), 0
                     while p < len(buf):
-                        d, p = _varint(buf, p)
+                        d, p = read_varint(buf, p)
                         dims.append(d)
             elif x.number == 2 and x.wire == 0:
                 data_type = x.value

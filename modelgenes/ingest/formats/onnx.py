@@ -33,6 +33,7 @@ from google.protobuf.message import DecodeError
 
 from modelgenes.errors import UnreadableModel, UnsafeModel
 from modelgenes.ingest.formats import ModelReader
+from modelgenes.ingest.formats.protowire import WireError, encode_varint, read_varint
 from modelgenes.ingest.graph import Initializer, ModelGraph, ModelInfo, OpNode, Shape
 
 __all__ = [
@@ -81,20 +82,6 @@ _INT_TYPES = {
 }
 
 
-def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
-    result = shift = 0
-    while pos < len(data):
-        b = data[pos]
-        pos += 1
-        result |= (b & 0x7F) << shift
-        if not b & 0x80:
-            return result, pos
-        shift += 7
-        if shift > 63:
-            break
-    return -1, pos
-
-
 class OnnxReader(ModelReader):
     """Reads ONNX protobuf files (``.onnx``, whatever their name)."""
 
@@ -105,12 +92,15 @@ class OnnxReader(ModelReader):
         first by every protobuf serialiser) with a plausible value, then another ModelProto field."""
         if head[:1] != b"\x08":
             return False
-        version, pos = _read_varint(head, 1)
-        if not 1 <= version <= 64:
+        try:
+            version, pos = read_varint(head, 1)
+            if not 1 <= version <= 64:
+                return False
+            if pos >= len(head):
+                return True
+            tag, _ = read_varint(head, pos)
+        except WireError:
             return False
-        if pos >= len(head):
-            return True
-        tag, _ = _read_varint(head, pos)
         # ir_version is not repeated: a second field 1 is a TensorProto's repeated dims.
         return tag > 0 and tag >> 3 != 1 and _MODEL_FIELDS.get(tag >> 3) == tag & 7
 
@@ -203,37 +193,10 @@ def _read_stripped(f: Any, size: int) -> bytes | None:
             return _strip_message(view, 0, size, _strip_model_field)
         finally:
             view.release()
-    except _WireError:
+    except WireError:
         return None
     finally:
         mm.close()
-
-
-class _WireError(Exception):
-    """The bytes are not a well-formed protobuf message."""
-
-
-def _varint_at(view: memoryview, pos: int, end: int) -> tuple[int, int]:
-    result = shift = 0
-    while pos < end:
-        b = view[pos]
-        pos += 1
-        result |= (b & 0x7F) << shift
-        if not b & 0x80:
-            return result, pos
-        shift += 7
-        if shift > 63:
-            break
-    raise _WireError
-
-
-def _encode_varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
 
 
 _Rewrite = Callable[[memoryview, int, int, int], "bytes | None"]
@@ -248,32 +211,32 @@ def _strip_message(view: memoryview, start: int, end: int, rewrite: _Rewrite) ->
     copied = start  # fields from here to pos are copied as one run
     while pos < end:
         field_start = pos
-        tag, pos = _varint_at(view, pos, end)
+        tag, pos = read_varint(view, pos, end)
         tag_end = pos
         field, wire = tag >> 3, tag & 7
         if wire == 0:
-            _, pos = _varint_at(view, pos, end)
+            _, pos = read_varint(view, pos, end)
         elif wire == 1:
             pos += 8
         elif wire == 5:
             pos += 4
         elif wire == 2:
-            length, pos = _varint_at(view, pos, end)
+            length, pos = read_varint(view, pos, end)
             begin, pos = pos, pos + length
             if pos > end:
-                raise _WireError
+                raise WireError
             new = rewrite(view, field, begin, pos)
             if new is not None:
                 parts.append(view[copied:field_start])
                 if new:
                     parts.append(view[field_start:tag_end])
-                    parts.append(_encode_varint(len(new)))
+                    parts.append(encode_varint(len(new)))
                     parts.append(new)
                 copied = pos
         else:
-            raise _WireError
+            raise WireError
         if pos > end:
-            raise _WireError
+            raise WireError
     parts.append(view[copied:end])
     return b"".join(parts)
 
