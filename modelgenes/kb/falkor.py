@@ -50,6 +50,7 @@ __all__ = [
 GRAPH_NAME = "modelgenes"
 _START_TIMEOUT_S = 15.0
 _STOP_TIMEOUT_S = 15.0
+_WARM_UP_TIMEOUT_S = 10.0  # a trivial query on a fresh server answers in milliseconds
 
 
 def default_home() -> Path:
@@ -130,6 +131,32 @@ class EmbeddedServer:
             running = self.status()
             if running is not None:
                 return running
+            return self._spawn()
+
+    def graph_answers(self, port: int, graph: str, timeout: float = _WARM_UP_TIMEOUT_S) -> bool:
+        """True when a trivial query on ``graph`` comes back within ``timeout`` seconds."""
+        client = self._client(port)
+        client.connection_pool.connection_kwargs["socket_timeout"] = timeout
+        try:
+            client.execute_command("GRAPH.QUERY", graph, "RETURN 1")
+        except redis.exceptions.TimeoutError:
+            return False
+        except redis.exceptions.ResponseError:
+            return True  # it answered (an error about the query is still an answer)
+        finally:
+            client.close()
+        return True
+
+    def restart_hung(self, info: ServerInfo) -> ServerInfo:
+        """Kill a server that stopped answering and start a new one on the same data dir.
+
+        Nothing it acknowledged is lost: Redis writes the append-only file before it replies.
+        """
+        with self._locked():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(info.pid, signal.SIGKILL)
+            _wait_gone(info.pid, _STOP_TIMEOUT_S)
+            self._state_file.unlink(missing_ok=True)
             return self._spawn()
 
     def stop(self) -> bool:
@@ -243,6 +270,14 @@ class EmbeddedServer:
         tmp.replace(self._state_file)
 
 
+def _query_timeout() -> float:
+    """Seconds a query may take before it is reported as unanswered (``MODELGENES_QUERY_TIMEOUT``)."""
+    try:
+        return float(os.environ.get("MODELGENES_QUERY_TIMEOUT", "600"))
+    except ValueError:
+        return 600.0
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -290,8 +325,22 @@ class FalkorStore(StoreBase):
     def __init__(self, home: Path | None = None, graph: str = GRAPH_NAME) -> None:
         self.server = EmbeddedServer(home)
         info = self.server.start()
+        if not self.server.graph_answers(info.port, graph):
+            # FalkorDB 4.16 can deadlock on the first use of a graph in a fresh server (seen here:
+            # the main thread waits forever for its graph registry lock). Start it again, once.
+            info = self.server.restart_hung(info)
+            if not self.server.graph_answers(info.port, graph):
+                raise StoreUnavailable(
+                    self.uri, f"the server does not answer on graph {graph!r} (see {self.server.log_file})"
+                )
         try:
-            self._db = FalkorDB(host="127.0.0.1", port=info.port, password=self.server.password())
+            self._db = FalkorDB(
+                host="127.0.0.1",
+                port=info.port,
+                password=self.server.password(),
+                socket_timeout=_query_timeout(),
+                retry=Retry(NoBackoff(), 0),
+            )
             self._graph = self._db.select_graph(graph)
             self._db.connection.ping()
         except redis.exceptions.RedisError as e:
@@ -306,6 +355,10 @@ class FalkorStore(StoreBase):
     ) -> list[Row]:
         try:
             result = self._graph.query(cypher, dict(params) if params else None)
+        except redis.exceptions.TimeoutError as e:
+            raise QueryError(
+                name, f"no answer within {_query_timeout():.0f} s (MODELGENES_QUERY_TIMEOUT)"
+            ) from e
         except redis.exceptions.ConnectionError as e:
             raise StoreUnavailable(self.uri, str(e)) from e
         except redis.exceptions.RedisError as e:

@@ -132,3 +132,21 @@ def test_cli_db_reset_asks_before_deleting(server: EmbeddedServer) -> None:
     assert code == 0, out
     with FalkorStore(server.home) as store:
         assert store.query("MATCH (n:Model) RETURN count(n) AS n")[0]["n"] == 0
+
+
+def test_a_server_that_stops_answering_is_restarted(
+    server: EmbeddedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import signal
+
+    import modelgenes.kb.falkor as falkor
+
+    with FalkorStore(server.home) as store:
+        store.query("CREATE (:Model {id: 'kept'})")
+    hung = server.start()
+    os.kill(hung.pid, signal.SIGSTOP)  # alive, but answers nothing: as FalkorDB's startup deadlock
+    monkeypatch.setattr(falkor.EmbeddedServer.graph_answers, "__defaults__", (0.5,))
+    with FalkorStore(server.home) as store:
+        assert store.server.status() is not None
+        assert store.server.status().pid != hung.pid  # type: ignore[union-attr]
+        assert store.query("MATCH (m:Model) RETURN m.id AS id") == [{"id": "kept"}]
