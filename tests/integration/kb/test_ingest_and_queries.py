@@ -232,7 +232,10 @@ def test_a_killed_batch_run_again_leaves_no_duplicates(tmp_path: Path) -> None:
     env = {**os.environ, "MODELGENES_HOME": str(home)}
     cmd = [sys.executable, "-m", "modelgenes", "ingest", str(DATA), "--workers", "2", "--batch-name", "crash"]
     try:
-        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # Its own process group, so that the kill takes its worker processes too, as a job kill does.
+        proc = subprocess.Popen(
+            cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        )
         # Let it write some models, then kill it without warning.
         deadline = time.monotonic() + 60
         with FalkorStore(home) as store:
@@ -240,7 +243,7 @@ def test_a_killed_batch_run_again_leaves_no_duplicates(tmp_path: Path) -> None:
                 if store.query("MATCH (m:Model) RETURN count(m) AS n")[0]["n"] >= 5:
                     break
                 time.sleep(0.05)
-        proc.send_signal(signal.SIGKILL)
+        os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
         done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, done.stderr
