@@ -51,8 +51,26 @@ def main() -> None:
     # By file: a path names the model by its content (sha256), whatever else the store holds.
     int8 = next((DATA / "hub").glob("models--acme--bert-tiny-sst2-int8/snapshots/*/model.onnx"))
     _step("A lineage chain: a quantised fine-tune back to its base", "lineage", str(int8.relative_to(REPO)))
+    out = REPO / ".modelgenes" / "demo"
+    out.mkdir(parents=True, exist_ok=True)
+    _step(
+        "Compliance audit: license conflicts along lineage, untraceable licenses, task mismatches, ...",
+        "audit",
+        "--out",
+        str((out / "audit.html").relative_to(REPO)),
+    )
+    _step(
+        "An ML-BOM (CycloneDX 1.6) of the quantised fine-tune with its pedigree",
+        "export",
+        "--format",
+        "cyclonedx",
+        str(int8.relative_to(REPO)),
+        "--out",
+        str((out / "bom.json").relative_to(REPO)),
+    )
     _step("What the store holds", "db", "status")
     print("\nThe store keeps running for the next command (`modelgenes db stop` stops it).")
+    print(f"The audit report is {out / 'audit.html'}, the ML-BOM {out / 'bom.json'}.")
     print("Try: modelgenes query --list")
 
 
