@@ -117,7 +117,9 @@ def suggest(
 
     graphs = [read_model(m)[0] for m in models]
     others = [read_model(m)[0] for m in against or ()]
-    result = mine(graphs, family, load_library(), sources=[str(m) for m in models], others=others)
+    result = mine(
+        graphs, family, load_library(), sources=[_corpus_reference(m) for m in models], others=others
+    )
     if out is None:
         sys.stdout.write(result.yaml_text)
         return
@@ -126,3 +128,16 @@ def suggest(
     except OSError as e:
         raise ModelgenesError(f"{out}: cannot write the draft: {e.strerror or e}") from e
     typer.echo(f"wrote {out} ({result.nodes} pattern nodes, {result.candidates} distinctive neighbourhoods)")
+
+
+def _corpus_reference(model: Path) -> str:
+    """How a draft names a model so that 'signatures test' finds it again: relative to the default
+    corpus when it lies there (as the library's own signatures do), else by absolute path."""
+    from modelgenes.signatures.proof import DEFAULT_CORPUS
+
+    resolved = model.resolve()
+    return (
+        resolved.relative_to(DEFAULT_CORPUS).as_posix()
+        if resolved.is_relative_to(DEFAULT_CORPUS)
+        else str(resolved)
+    )

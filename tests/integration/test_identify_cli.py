@@ -73,3 +73,7 @@ def test_suggest_writes_a_draft_that_signatures_test_can_check(tmp_path: Path) -
     result = _run("signatures", "suggest", str(model), "--family", "shufflenet", "--out", str(draft))
     assert result.returncode == 0, result.stderr
     assert draft.exists() and "DRAFT" in draft.read_text()
+    # The draft names the model it came from, and 'signatures test' finds it and checks it.
+    tested = _run("signatures", "test", "--file", str(draft))
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+    assert "1 passed, 0 failed" in tested.stdout
