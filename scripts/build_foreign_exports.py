@@ -70,6 +70,7 @@ EXPORTERS = ("tf2onnx", "paddle2onnx")
 OPSETS = (13, 17)
 MAX_FILE_BYTES = 300 * 1024
 VOCAB = 64  # token vocabulary of the text models (keeps embeddings small)
+BERT_HIDDEN = 24  # width of the BERT-style encoders (4 heads of 6)
 IMAGE = 32  # pixels per side of the image models
 
 
@@ -109,8 +110,17 @@ def catalogue() -> list[Spec]:
             Spec("lstm", "lstm", "h32", exporter, f"{short}_lstm"),
             Spec("lstm", "lstm-bidir", "h16-l2", exporter, f"{short}_lstm_bidir", seed=1),
             Spec("gru", "gru", "h32", exporter, f"{short}_gru"),
-            Spec("bert", "bert-encoder", "h32", exporter, f"{short}_bert_encoder"),
+            Spec("bert", "bert-encoder", "h24", exporter, f"{short}_bert_encoder"),
             Spec("none", "mlp", "d2", exporter, f"{short}_mlp"),
+        ]
+    for exporter, short in (("tf2onnx", "keras"), ("paddle2onnx", "paddle")):
+        specs += [
+            Spec("squeezenet", "squeezenet", "w8", exporter, f"{short}_squeezenet", seed=3),
+            Spec("densenet", "densenet", "g8", exporter, f"{short}_densenet", seed=3),
+            Spec("inception", "inception", "w8", exporter, f"{short}_inception", seed=3),
+            Spec("unet", "unet", "w8", exporter, f"{short}_unet", seed=3),
+            Spec("mobilenet_v3", "mobilenet_v3", "w8", exporter, f"{short}_mobilenet_v3", seed=3),
+            Spec("efficientnet", "efficientnet", "w8", exporter, f"{short}_efficientnet", seed=3),
         ]
     specs += [
         Spec("lstm", "lstm-keras2", "h32", "tf2onnx", "keras2_lstm", seed=2),
@@ -144,15 +154,27 @@ def _keras_head(x: Any, classes: int = 10) -> Any:
     return layers.Dense(classes)(x)
 
 
-RESNET_BASIC_WIDTHS = (8, 16, 24)  # two basic blocks per stage
+RESNET_BASIC_WIDTHS = (8, 12, 16)  # two basic blocks per stage
+
+
+def _keras_stem(inp: Any) -> Any:
+    """keras.applications.resnet's stem: 7x7/2 convolution, BN, ReLU, 3x3/2 max pool (explicit padding)."""
+    layers = _keras().layers
+    x = layers.ZeroPadding2D(3)(inp)
+    x = layers.Conv2D(8, 7, strides=2)(x)
+    x = layers.BatchNormalization(epsilon=1.001e-5)(x)
+    x = layers.ReLU()(x)
+    x = layers.ZeroPadding2D(1)(x)
+    return layers.MaxPooling2D(3, strides=2)(x)
 
 
 def keras_resnet_basic() -> Any:
-    """ResNet with basic blocks (3x3 → 3x3, identity or 1x1-projection shortcut), widths 8/16/24."""
+    """ResNet with basic blocks (3x3 → 3x3, identity or 1x1-projection shortcut), widths 8/12/16: the
+    same network as ``paddle_resnet_basic``."""
     keras = _keras()
     layers = keras.layers
     inp = _keras_image_input(keras)
-    x = _keras_conv_bn(inp, 8, 3)
+    x = _keras_stem(inp)
     for stage, width in enumerate(RESNET_BASIC_WIDTHS):
         for block in range(2):
             stride = 2 if stage and not block else 1
@@ -171,12 +193,7 @@ def keras_resnet_bottleneck() -> Any:
     keras = _keras()
     layers = keras.layers
     inp = _keras_image_input(keras)
-    x = layers.ZeroPadding2D(3)(inp)
-    x = layers.Conv2D(8, 7, strides=2)(x)
-    x = layers.BatchNormalization(epsilon=1.001e-5)(x)
-    x = layers.ReLU()(x)
-    x = layers.ZeroPadding2D(1)(x)
-    x = layers.MaxPooling2D(3, strides=2)(x)
+    x = _keras_stem(inp)
     for stage, width in enumerate((8, 16)):
         for block in range(2):
             stride = 2 if stage and not block else 1
@@ -189,7 +206,8 @@ def keras_resnet_bottleneck() -> Any:
 
 
 # (expansion, channels, repeats, stride) of a cut-down MobileNetV2 (the paper's table, fewer rows)
-MBV2_ROWS = ((1, 8, 1, 1), (6, 8, 2, 2), (6, 16, 3, 2), (6, 24, 2, 1))
+MBV2_ROWS = ((1, 8, 1, 1), (6, 8, 2, 2), (6, 16, 2, 2), (6, 16, 1, 1))
+MBV2_LAST = 32  # width of the last 1x1 convolution
 
 
 def keras_mobilenet_v2() -> Any:
@@ -219,7 +237,7 @@ def keras_mobilenet_v2() -> Any:
             y = layers.Conv2D(c, 1, use_bias=False)(y)
             y = layers.BatchNormalization(epsilon=1e-3, momentum=0.999)(y)
             x = layers.Add()([x, y]) if stride == 1 and cin == c else y
-    x = layers.Conv2D(64, 1, use_bias=False)(x)
+    x = layers.Conv2D(MBV2_LAST, 1, use_bias=False)(x)
     x = layers.BatchNormalization(epsilon=1e-3, momentum=0.999)(x)
     x = layers.ReLU(6.0)(x)
     return keras.Model(inp, _keras_head(x))
@@ -247,7 +265,7 @@ def keras_mobilenet_v1() -> Any:
 
 
 # (width, convolutions) of each VGG stage; each stage ends in a 2x2 max pool (32 px → 4 px)
-VGG_STAGES = ((8, 1), (16, 2), (16, 2))
+VGG_STAGES = ((8, 1), (8, 2), (16, 2))
 
 
 def keras_vgg() -> Any:
@@ -261,9 +279,9 @@ def keras_vgg() -> Any:
             x = layers.Conv2D(width, 3, padding="same", activation="relu")(x)
         x = layers.MaxPooling2D(2, strides=2)(x)
     x = layers.Flatten()(x)
-    x = layers.Dense(32, activation="relu")(x)
+    x = layers.Dense(16, activation="relu")(x)
     x = layers.Dropout(0.5)(x)
-    x = layers.Dense(32, activation="relu")(x)
+    x = layers.Dense(16, activation="relu")(x)
     x = layers.Dropout(0.5)(x)
     return keras.Model(inp, layers.Dense(10)(x))
 
@@ -300,14 +318,14 @@ def keras_bert_encoder() -> Any:
     keras.layers.MultiHeadAttention → Add → LayerNorm → Dense(gelu) → Dense → Add → LayerNorm."""
     keras = _keras()
     layers = keras.layers
-    seq, hidden, heads = 16, 32, 4
+    seq, hidden, heads = 16, BERT_HIDDEN, 4
     ids = keras.Input((seq,), batch_size=1, dtype="int32", name="input_ids")
     tok = layers.Embedding(VOCAB, hidden)(ids)
     pos = layers.Embedding(seq, hidden)(keras.ops.arange(seq))
     x = layers.LayerNormalization(epsilon=1e-12)(tok + pos)
     for _ in range(2):
-        att = layers.MultiHeadAttention(heads, hidden // heads)(x, x)
-        x = layers.LayerNormalization(epsilon=1e-12)(x + layers.Dense(hidden)(att))
+        att = layers.MultiHeadAttention(heads, hidden // heads)(x, x)  # ends in its output projection
+        x = layers.LayerNormalization(epsilon=1e-12)(x + att)
         # tanh GELU: the exact form lowers to Erfc in TF, which tf2onnx cannot convert
         ff = layers.Dense(2 * hidden, activation=lambda v: keras.activations.gelu(v, approximate=True))(x)
         x = layers.LayerNormalization(epsilon=1e-12)(x + layers.Dense(hidden)(ff))
@@ -337,12 +355,172 @@ def keras2_gru() -> Any:
     return keras.Model(inp, keras.layers.Dense(8)(x))
 
 
+# ---------------------------------------------------------------- concatenating and gated CNNs (Keras)
+FIRE = ((4, 8), (4, 8), (8, 16))  # (squeeze, expand per branch) of each SqueezeNet fire module
+DENSE_GROWTH, DENSE_LAYERS = 8, (2, 2)  # DenseNet growth rate and dense layers per block
+INCEPTION = ((8, 4, 8, 4, 8, 8), (8, 8, 12, 4, 8, 8))  # 1x1 | 1x1→3x3 | 1x1→3x3→3x3 | pool→1x1 widths
+UNET_WIDTHS = (8, 12, 16)  # per level, the last is the bottom
+# (expand, out, kernel, stride, squeeze-excite, activation) of the MobileNetV3 blocks
+MBV3 = ((16, 8, 3, 2, True, "relu"), (32, 16, 3, 2, False, "relu"), (48, 16, 5, 1, True, "hswish"))
+# (expansion, out, kernel, stride) of the EfficientNet MBConv blocks (all with squeeze-excite)
+MBCONV = ((1, 8, 3, 1), (4, 16, 3, 2), (4, 16, 5, 1))
+
+
+def keras_squeezenet() -> Any:
+    """SqueezeNet 1.1 as keras-style code writes it: fire modules (squeeze 1x1 → expand 1x1 ‖ 3x3 →
+    Concatenate), a 1x1 classifier convolution and global average pooling."""
+    keras = _keras()
+    layers = keras.layers
+    inp = _keras_image_input(keras)
+    x = layers.Conv2D(8, 3, strides=2, activation="relu")(inp)
+    x = layers.MaxPooling2D(3, strides=2)(x)
+    for k, (squeeze, expand) in enumerate(FIRE):
+        if k == 2:
+            x = layers.MaxPooling2D(3, strides=2)(x)
+        x = layers.Conv2D(squeeze, 1, activation="relu")(x)
+        left = layers.Conv2D(expand, 1, activation="relu")(x)
+        right = layers.Conv2D(expand, 3, padding="same", activation="relu")(x)
+        x = layers.Concatenate()([left, right])
+    x = layers.Conv2D(10, 1, activation="relu")(x)
+    return keras.Model(inp, layers.GlobalAveragePooling2D()(x))
+
+
+def keras_densenet() -> Any:
+    """DenseNet as keras.applications.densenet writes it (BN → ReLU → 1x1 → BN → ReLU → 3x3, Concatenate
+    onto the running features; transitions BN → ReLU → 1x1 → average pool), growth 8."""
+    keras = _keras()
+    layers = keras.layers
+    inp = _keras_image_input(keras)
+    x = _keras_conv_bn(inp, 2 * DENSE_GROWTH, 3)
+    for block, n in enumerate(DENSE_LAYERS):
+        if block:
+            x = layers.BatchNormalization(epsilon=1.001e-5)(x)
+            x = layers.ReLU()(x)
+            x = layers.Conv2D(x.shape[-1] // 2, 1, use_bias=False)(x)
+            x = layers.AveragePooling2D(2, strides=2)(x)
+        for _ in range(n):
+            y = layers.BatchNormalization(epsilon=1.001e-5)(x)
+            y = layers.ReLU()(y)
+            y = layers.Conv2D(4 * DENSE_GROWTH, 1, use_bias=False)(y)
+            y = layers.BatchNormalization(epsilon=1.001e-5)(y)
+            y = layers.ReLU()(y)
+            y = layers.Conv2D(DENSE_GROWTH, 3, padding="same", use_bias=False)(y)
+            x = layers.Concatenate()([x, y])
+    x = layers.ReLU()(layers.BatchNormalization(epsilon=1.001e-5)(x))
+    return keras.Model(inp, _keras_head(x))
+
+
+def keras_inception() -> Any:
+    """Inception modules as keras.applications.inception_v3 writes them (conv2d_bn branches: 1x1, 1x1 →
+    3x3, 1x1 → 3x3 → 3x3, 3x3 average pool → 1x1; Concatenate on channels)."""
+    keras = _keras()
+    layers = keras.layers
+    inp = _keras_image_input(keras)
+    x = _keras_conv_bn(inp, 8, 3, 2)
+    for b1, r3, b3, rd, bd, bp in INCEPTION:
+        one = _keras_conv_bn(x, b1, 1)
+        three = _keras_conv_bn(_keras_conv_bn(x, r3, 1), b3, 3)
+        double = _keras_conv_bn(_keras_conv_bn(_keras_conv_bn(x, rd, 1), bd, 3), bd, 3)
+        pool = layers.AveragePooling2D(3, strides=1, padding="same")(x)
+        x = layers.Concatenate()([one, three, double, _keras_conv_bn(pool, bp, 1)])
+    return keras.Model(inp, _keras_head(x))
+
+
+def keras_unet() -> Any:
+    """U-Net: two 3x3 conv + ReLU per level, max pool down; up by Conv2DTranspose (lower level) and
+    UpSampling2D (upper level), Concatenate with the skip, two 3x3 conv + ReLU; 1x1 to 2 classes."""
+    keras = _keras()
+    layers = keras.layers
+    inp = _keras_image_input(keras)
+
+    def twice(x: Any, width: int) -> Any:
+        x = layers.Conv2D(width, 3, padding="same", activation="relu")(x)
+        return layers.Conv2D(width, 3, padding="same", activation="relu")(x)
+
+    skips = []
+    x = inp
+    for width in UNET_WIDTHS[:-1]:
+        x = twice(x, width)
+        skips.append(x)
+        x = layers.MaxPooling2D(2)(x)
+    x = twice(x, UNET_WIDTHS[-1])
+    for level, (width, skip) in enumerate(zip(UNET_WIDTHS[-2::-1], skips[::-1], strict=True)):
+        if level == 0:
+            x = layers.Conv2DTranspose(width, 2, strides=2)(x)
+        else:
+            x = layers.Conv2D(width, 1)(layers.UpSampling2D(2)(x))
+        x = twice(layers.Concatenate()([x, skip]), width)
+    return keras.Model(inp, layers.Conv2D(2, 1)(x))
+
+
+def _keras_hard_sigmoid(x: Any) -> Any:
+    layers = _keras().layers
+    return layers.ReLU(6.0)(x + 3.0) * (1.0 / 6.0)  # keras.applications.mobilenet_v3's hard_sigmoid
+
+
+def keras_mobilenet_v3() -> Any:
+    """MobileNetV3 blocks as keras.applications.mobilenet_v3 writes them: 1x1 expand → BN → act →
+    depthwise → BN → act → squeeze-excite (pool → 1x1 → ReLU → 1x1 → hard sigmoid → Multiply) →
+    1x1 project → BN (→ Add); act is ReLU or hard swish (x · hard_sigmoid(x))."""
+    keras = _keras()
+    layers = keras.layers
+
+    def act(x: Any, kind: str) -> Any:
+        return layers.ReLU()(x) if kind == "relu" else layers.Multiply()([x, _keras_hard_sigmoid(x)])
+
+    inp = _keras_image_input(keras)
+    x = layers.Conv2D(8, 3, strides=2, padding="same", use_bias=False)(inp)
+    x = act(layers.BatchNormalization(epsilon=1e-3, momentum=0.999)(x), "hswish")
+    for expand, out, kernel, stride, se, kind in MBV3:
+        y = layers.Conv2D(expand, 1, use_bias=False)(x)
+        y = act(layers.BatchNormalization(epsilon=1e-3, momentum=0.999)(y), kind)
+        if stride == 2:
+            y = layers.ZeroPadding2D(((kernel // 2 - 1, kernel // 2), (kernel // 2 - 1, kernel // 2)))(y)
+        y = layers.DepthwiseConv2D(kernel, strides=stride, padding="same" if stride == 1 else "valid")(y)
+        y = act(layers.BatchNormalization(epsilon=1e-3, momentum=0.999)(y), kind)
+        if se:
+            g = layers.GlobalAveragePooling2D(keepdims=True)(y)
+            g = layers.ReLU()(layers.Conv2D(expand // 4, 1)(g))
+            g = _keras_hard_sigmoid(layers.Conv2D(expand, 1)(g))
+            y = layers.Multiply()([y, g])
+        y = layers.Conv2D(out, 1, use_bias=False)(y)
+        y = layers.BatchNormalization(epsilon=1e-3, momentum=0.999)(y)
+        x = layers.Add()([x, y]) if stride == 1 and x.shape[-1] == out else y
+    return keras.Model(inp, _keras_head(x))
+
+
+def keras_efficientnet() -> Any:
+    """EfficientNet MBConv blocks as keras.applications.efficientnet writes them: 1x1 expand → BN →
+    swish → depthwise → BN → swish → squeeze-excite (pool → Reshape → 1x1 swish → 1x1 sigmoid →
+    multiply) → 1x1 project → BN (→ Add)."""
+    keras = _keras()
+    layers = keras.layers
+    inp = _keras_image_input(keras)
+    x = layers.Conv2D(8, 3, strides=2, padding="same", use_bias=False)(inp)
+    x = layers.Activation("swish")(layers.BatchNormalization()(x))
+    for t, out, kernel, stride in MBCONV:
+        cin = x.shape[-1]
+        y = x
+        if t != 1:
+            y = layers.Conv2D(cin * t, 1, use_bias=False)(y)
+            y = layers.Activation("swish")(layers.BatchNormalization()(y))
+        y = layers.DepthwiseConv2D(kernel, strides=stride, padding="same", use_bias=False)(y)
+        y = layers.Activation("swish")(layers.BatchNormalization()(y))
+        g = layers.Reshape((1, 1, cin * t))(layers.GlobalAveragePooling2D()(y))
+        g = layers.Conv2D(max(1, cin // 4), 1, activation="swish")(g)
+        g = layers.Conv2D(cin * t, 1, activation="sigmoid")(g)
+        y = layers.multiply([y, g])
+        y = layers.BatchNormalization()(layers.Conv2D(out, 1, use_bias=False)(y))
+        x = layers.Add()([x, y]) if stride == 1 and cin == out else y
+    return keras.Model(inp, _keras_head(x))
+
+
 def keras_mlp() -> Any:
     keras = _keras()
     layers = keras.layers
     inp = keras.Input((32,), batch_size=1, name="x")
-    x = layers.Dense(64, activation="relu")(inp)
-    x = layers.Dense(64, activation="relu")(x)
+    x = layers.Dense(32, activation="relu")(inp)
+    x = layers.Dense(32, activation="relu")(x)
     return keras.Model(inp, layers.Dense(4)(x))
 
 
@@ -605,10 +783,10 @@ def _paddle_layers() -> dict[str, Any]:
                 for i in range(n):
                     layers.append(InvertedResidual(cin, c, s if i == 0 else 1, t))
                     cin = c
-            layers.append(ConvBN(cin, 64, 1, act="relu6"))
+            layers.append(ConvBN(cin, MBV2_LAST, 1, act="relu6"))
             self.features = nn.Sequential(*layers)
             self.pool = nn.AdaptiveAvgPool2D(1)
-            self.fc = nn.Linear(64, 10)
+            self.fc = nn.Linear(MBV2_LAST, 10)
 
         def forward(self, x: Any) -> Any:
             return self.fc(paddle.flatten(self.pool(self.features(x)), 1))
@@ -645,13 +823,13 @@ def _paddle_layers() -> dict[str, Any]:
             self.features = nn.Sequential(*layers)
             self.avg = nn.AdaptiveAvgPool2D(4)
             self.classifier = nn.Sequential(
-                nn.Linear(cin * 16, 32),
+                nn.Linear(cin * 16, 16),
                 nn.ReLU(),
                 nn.Dropout(),
-                nn.Linear(32, 32),
+                nn.Linear(16, 16),
                 nn.ReLU(),
                 nn.Dropout(),
-                nn.Linear(32, 10),
+                nn.Linear(16, 10),
             )
 
         def forward(self, x: Any) -> Any:
@@ -670,7 +848,7 @@ def _paddle_layers() -> dict[str, Any]:
     class Encoder(nn.Layer):
         """BERT-style: token + position embeddings → LayerNorm → nn.TransformerEncoder (post-LN)."""
 
-        def __init__(self, hidden: int = 32, heads: int = 4, seq: int = 16) -> None:
+        def __init__(self, hidden: int = BERT_HIDDEN, heads: int = 4, seq: int = 16) -> None:
             super().__init__()
             self.tok = nn.Embedding(VOCAB, hidden)
             self.pos = nn.Embedding(seq, hidden)
@@ -683,11 +861,224 @@ def _paddle_layers() -> dict[str, Any]:
             pos = paddle.arange(self.seq, dtype="int64").unsqueeze(0)
             return self.encoder(self.norm(self.tok(input_ids) + self.pos(pos)))
 
+    class Fire(nn.Layer):
+        def __init__(self, cin: int, squeeze: int, expand: int) -> None:
+            super().__init__()
+            self.squeeze = nn.Conv2D(cin, squeeze, 1)
+            self.e1 = nn.Conv2D(squeeze, expand, 1)
+            self.e3 = nn.Conv2D(squeeze, expand, 3, padding=1)
+
+        def forward(self, x: Any) -> Any:
+            x = F.relu(self.squeeze(x))
+            return paddle.concat([F.relu(self.e1(x)), F.relu(self.e3(x))], axis=1)
+
+    class SqueezeNet(nn.Layer):
+        """paddle.vision.models.squeezenet's 1.1 layout with fewer, narrower fire modules."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            layers: list[Any] = [nn.Conv2D(3, 8, 3, stride=2), nn.ReLU(), nn.MaxPool2D(3, 2)]
+            cin = 8
+            for k, (squeeze, expand) in enumerate(FIRE):
+                if k == 2:
+                    layers.append(nn.MaxPool2D(3, 2))
+                layers.append(Fire(cin, squeeze, expand))
+                cin = 2 * expand
+            layers += [nn.Conv2D(cin, 10, 1), nn.ReLU(), nn.AdaptiveAvgPool2D(1)]
+            self.features = nn.Sequential(*layers)
+
+        def forward(self, x: Any) -> Any:
+            return paddle.flatten(self.features(x), 1)
+
+    class DenseLayer(nn.Layer):
+        def __init__(self, cin: int) -> None:
+            super().__init__()
+            self.bn1 = nn.BatchNorm2D(cin)
+            self.conv1 = nn.Conv2D(cin, 4 * DENSE_GROWTH, 1, bias_attr=False)
+            self.bn2 = nn.BatchNorm2D(4 * DENSE_GROWTH)
+            self.conv2 = nn.Conv2D(4 * DENSE_GROWTH, DENSE_GROWTH, 3, padding=1, bias_attr=False)
+
+        def forward(self, x: Any) -> Any:
+            y = self.conv2(F.relu(self.bn2(self.conv1(F.relu(self.bn1(x))))))
+            return paddle.concat([x, y], axis=1)
+
+    class DenseNet(nn.Layer):
+        """paddle.vision.models.densenet's layout (pre-activation dense layers, transitions) at growth 8."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            layers: list[Any] = [ConvBN(3, 2 * DENSE_GROWTH, 3)]
+            cin = 2 * DENSE_GROWTH
+            for block, n in enumerate(DENSE_LAYERS):
+                if block:
+                    layers += [nn.BatchNorm2D(cin), nn.ReLU(), nn.Conv2D(cin, cin // 2, 1, bias_attr=False)]
+                    layers.append(nn.AvgPool2D(2, 2))
+                    cin //= 2
+                for _ in range(n):
+                    layers.append(DenseLayer(cin))
+                    cin += DENSE_GROWTH
+            layers += [nn.BatchNorm2D(cin), nn.ReLU(), nn.AdaptiveAvgPool2D(1)]
+            self.features = nn.Sequential(*layers)
+            self.fc = nn.Linear(cin, 10)
+
+        def forward(self, x: Any) -> Any:
+            return self.fc(paddle.flatten(self.features(x), 1))
+
+    class InceptionModule(nn.Layer):
+        def __init__(self, cin: int, b1: int, r3: int, b3: int, rd: int, bd: int, bp: int) -> None:
+            super().__init__()
+            self.one = ConvBN(cin, b1, 1)
+            self.three = nn.Sequential(ConvBN(cin, r3, 1), ConvBN(r3, b3, 3))
+            self.three_three = nn.Sequential(ConvBN(cin, rd, 1), ConvBN(rd, bd, 3), ConvBN(bd, bd, 3))
+            self.pool = nn.Sequential(nn.AvgPool2D(3, 1, 1, exclusive=True), ConvBN(cin, bp, 1))
+
+        def forward(self, x: Any) -> Any:
+            return paddle.concat([self.one(x), self.three(x), self.three_three(x), self.pool(x)], axis=1)
+
+    class Inception(nn.Layer):
+        """paddle.vision.models.inceptionv3's module shape (four branches, channel concat), two modules."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            layers: list[Any] = [ConvBN(3, 8, 3, 2)]
+            cin = 8
+            for widths in INCEPTION:
+                layers.append(InceptionModule(cin, *widths))
+                b1, _, b3, _, bd, bp = widths
+                cin = b1 + b3 + bd + bp
+            self.features = nn.Sequential(*layers)
+            self.pool = nn.AdaptiveAvgPool2D(1)
+            self.fc = nn.Linear(cin, 10)
+
+        def forward(self, x: Any) -> Any:
+            return self.fc(paddle.flatten(self.pool(self.features(x)), 1))
+
+    class UNet(nn.Layer):
+        """U-Net: the Keras model's layout (Conv2DTranspose below, nearest Upsample + 1x1 above)."""
+
+        def __init__(self) -> None:
+            super().__init__()
+
+            def twice(cin: int, width: int) -> Any:
+                return nn.Sequential(
+                    nn.Conv2D(cin, width, 3, padding=1),
+                    nn.ReLU(),
+                    nn.Conv2D(width, width, 3, padding=1),
+                    nn.ReLU(),
+                )
+
+            *levels, bottom = UNET_WIDTHS
+            self.down = nn.LayerList()
+            cin = 3
+            for width in levels:
+                self.down.append(twice(cin, width))
+                cin = width
+            self.bottom = twice(cin, bottom)
+            self.ups = nn.LayerList()
+            self.decode = nn.LayerList()
+            cin = bottom
+            for level, width in enumerate(levels[::-1]):
+                if level == 0:
+                    self.ups.append(nn.Conv2DTranspose(cin, width, 2, stride=2))
+                else:
+                    # a scale_factor fails in paddle2onnx 2.1 ("the 0th elementwise MUST be
+                    # ir::FloatAttribute"): give the output size
+                    side = IMAGE // 2 ** (len(levels) - 1 - level)
+                    self.ups.append(nn.Sequential(nn.Upsample(size=[side, side]), nn.Conv2D(cin, width, 1)))
+                self.decode.append(twice(2 * width, width))
+                cin = width
+            self.out = nn.Conv2D(cin, 2, 1)
+
+        def forward(self, x: Any) -> Any:
+            skips = []
+            for down in self.down:
+                x = down(x)
+                skips.append(x)
+                x = F.max_pool2d(x, 2)
+            x = self.bottom(x)
+            for k in range(len(skips)):  # to_static rejects zip(strict=True)
+                x = self.decode[k](paddle.concat([self.ups[k](x), skips[-1 - k]], axis=1))
+            return self.out(x)
+
+    class SqueezeExcite(nn.Layer):
+        def __init__(self, ch: int, squeeze: int, inner: Any, gate: Any) -> None:
+            super().__init__()
+            self.pool = nn.AdaptiveAvgPool2D(1)
+            self.fc1 = nn.Conv2D(ch, squeeze, 1)
+            self.fc2 = nn.Conv2D(squeeze, ch, 1)
+            self.inner = inner
+            self.gate = gate
+
+        def forward(self, x: Any) -> Any:
+            return x * self.gate(self.fc2(self.inner(self.fc1(self.pool(x)))))
+
+    class MobileNetV3(nn.Layer):
+        """paddle.vision.models.mobilenetv3's blocks (Hardswish, squeeze-excite with Hardsigmoid)."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            layers: list[Any] = [nn.Conv2D(3, 8, 3, 2, 1, bias_attr=False), nn.BatchNorm2D(8), nn.Hardswish()]
+            cin = 8
+            for expand, out, kernel, stride, se, kind in MBV3:
+                act = nn.ReLU if kind == "relu" else nn.Hardswish
+                body: list[Any] = [nn.Conv2D(cin, expand, 1, bias_attr=False), nn.BatchNorm2D(expand), act()]
+                body += [
+                    nn.Conv2D(expand, expand, kernel, stride, kernel // 2, groups=expand, bias_attr=False)
+                ]
+                body += [nn.BatchNorm2D(expand), act()]
+                if se:
+                    body.append(SqueezeExcite(expand, expand // 4, nn.ReLU(), nn.Hardsigmoid()))
+                body += [nn.Conv2D(expand, out, 1, bias_attr=False), nn.BatchNorm2D(out)]
+                layers.append(Residual(nn.Sequential(*body), stride == 1 and cin == out))
+                cin = out
+            self.features = nn.Sequential(*layers)
+            self.pool = nn.AdaptiveAvgPool2D(1)
+            self.fc = nn.Linear(cin, 10)
+
+        def forward(self, x: Any) -> Any:
+            return self.fc(paddle.flatten(self.pool(self.features(x)), 1))
+
+    class Residual(nn.Layer):
+        def __init__(self, body: Any, add: bool) -> None:
+            super().__init__()
+            self.body = body
+            self.add = add
+
+        def forward(self, x: Any) -> Any:
+            return x + self.body(x) if self.add else self.body(x)
+
+    class EfficientNet(nn.Layer):
+        """EfficientNet MBConv blocks (SiLU, squeeze-excite with Sigmoid) written with paddle.nn."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            layers: list[Any] = [nn.Conv2D(3, 8, 3, 2, 1, bias_attr=False), nn.BatchNorm2D(8), nn.Silu()]
+            cin = 8
+            for t, out, kernel, stride in MBCONV:
+                hidden = cin * t
+                body: list[Any] = []
+                if t != 1:
+                    body += [nn.Conv2D(cin, hidden, 1, bias_attr=False), nn.BatchNorm2D(hidden), nn.Silu()]
+                body += [
+                    nn.Conv2D(hidden, hidden, kernel, stride, kernel // 2, groups=hidden, bias_attr=False)
+                ]
+                body += [nn.BatchNorm2D(hidden), nn.Silu()]
+                body.append(SqueezeExcite(hidden, max(1, cin // 4), nn.Silu(), nn.Sigmoid()))
+                body += [nn.Conv2D(hidden, out, 1, bias_attr=False), nn.BatchNorm2D(out)]
+                layers.append(Residual(nn.Sequential(*body), stride == 1 and cin == out))
+                cin = out
+            self.features = nn.Sequential(*layers)
+            self.pool = nn.AdaptiveAvgPool2D(1)
+            self.fc = nn.Linear(cin, 10)
+
+        def forward(self, x: Any) -> Any:
+            return self.fc(paddle.flatten(self.pool(self.features(x)), 1))
+
     class MLP(nn.Layer):
         def __init__(self) -> None:
             super().__init__()
             self.net = nn.Sequential(
-                nn.Linear(32, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 4)
+                nn.Linear(32, 32), nn.ReLU(), nn.Linear(32, 32), nn.ReLU(), nn.Linear(32, 4)
             )
 
         def forward(self, x: Any) -> Any:
@@ -701,6 +1092,12 @@ def _paddle_layers() -> dict[str, Any]:
         "Recurrent": Recurrent,
         "Encoder": Encoder,
         "MLP": MLP,
+        "SqueezeNet": SqueezeNet,
+        "DenseNet": DenseNet,
+        "Inception": Inception,
+        "UNet": UNet,
+        "MobileNetV3": MobileNetV3,
+        "EfficientNet": EfficientNet,
     }
 
 
@@ -751,6 +1148,30 @@ def paddle_gru() -> tuple[Any, list[Any]]:
 def paddle_bert_encoder() -> tuple[Any, list[Any]]:
     spec = [_paddle().static.InputSpec([1, 16], "int64", "input_ids")]
     return _paddle_layers()["Encoder"](), spec
+
+
+def paddle_squeezenet() -> tuple[Any, list[Any]]:
+    return _paddle_layers()["SqueezeNet"](), _image_spec()
+
+
+def paddle_densenet() -> tuple[Any, list[Any]]:
+    return _paddle_layers()["DenseNet"](), _image_spec()
+
+
+def paddle_inception() -> tuple[Any, list[Any]]:
+    return _paddle_layers()["Inception"](), _image_spec()
+
+
+def paddle_unet() -> tuple[Any, list[Any]]:
+    return _paddle_layers()["UNet"](), _image_spec()
+
+
+def paddle_mobilenet_v3() -> tuple[Any, list[Any]]:
+    return _paddle_layers()["MobileNetV3"](), _image_spec()
+
+
+def paddle_efficientnet() -> tuple[Any, list[Any]]:
+    return _paddle_layers()["EfficientNet"](), _image_spec()
 
 
 def paddle_mlp() -> tuple[Any, list[Any]]:
@@ -942,9 +1363,11 @@ def main(argv: list[str] | None = None) -> int:
             )
             if proc.returncode != 0:  # log and go on: one bad export must not stop the build
                 lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("FAILED ")]
-                reason = (
-                    lines[-1][len("FAILED ") :] if lines else (proc.stderr.strip().splitlines() or ["?"])[-1]
-                )
+                # paddle2onnx reports some failures only as an [ERROR] line on stdout
+                errors = [
+                    ln for ln in (proc.stdout + proc.stderr).splitlines() if "ERROR" in ln or "Error" in ln
+                ]
+                reason = lines[-1][len("FAILED ") :] if lines else (errors or ["no reason given"])[-1]
                 failures.append((path, reason[:300]))
                 print(f"  FAILED {path}: {reason[:300]}", flush=True)
                 if os.environ.get("FOREIGN_DEBUG"):
