@@ -37,6 +37,7 @@ import argparse
 import csv
 import hashlib
 import heapq
+import itertools
 import os
 import random
 import re
@@ -46,6 +47,7 @@ import sys
 import tempfile
 import time
 import traceback
+import zlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -127,6 +129,18 @@ def catalogue() -> list[Spec]:
         Spec("gru", "gru-keras2", "h32", "tf2onnx", "keras2_gru", seed=2),
     ]
     return specs
+
+
+def _trained_like(name: str, shape: tuple[int, ...], seed: int, scale: bool) -> np.ndarray:
+    """Values for a 1-D weight (bias, norm scale/shift, running mean/variance) as training leaves them.
+    Freshly initialised ones are 0 or 1, and the converters fold those away (a zero bias, a batch norm
+    that is the identity, norm scales merged as equal constants), which trained models never show."""
+    rng = np.random.default_rng([seed, zlib.crc32(name.encode())])
+    if "variance" in name:
+        return rng.uniform(0.5, 1.5, shape).astype(np.float32)
+    if scale:  # a norm layer's scale
+        return (1.0 + rng.normal(0.0, 0.1, shape)).astype(np.float32)
+    return rng.normal(0.0, 0.1, shape).astype(np.float32)
 
 
 # =========================================================================== TensorFlow / Keras
@@ -534,8 +548,13 @@ def export_tf2onnx(spec: Spec, opset: int, dest: Path) -> None:
     keras.backend.clear_session()  # layer-name counters start again for every model
     keras.utils.set_random_seed(spec.seed)
     model = BUILDERS[spec.make]()
+    for v in model.weights:
+        if len(v.shape) == 1:
+            name = getattr(v, "path", v.name)
+            v.assign(_trained_like(name, tuple(v.shape), spec.seed, "gamma" in name))
     signature = tuple(tf.TensorSpec(tuple(t.shape), t.dtype, name=t.name.split(":")[0]) for t in model.inputs)
     tf2onnx.utils.INTERNAL_NAME = 1  # tf2onnx's own name counter, global to the process
+    _hash_tf2onnx_nodes_by_creation()
     proto, _ = tf2onnx.convert.from_keras(model, input_signature=signature, opset=opset)
     _canonical_names(proto)
     _save(proto, dest)
@@ -567,6 +586,27 @@ def _outer_reads(node: onnx.NodeProto) -> set[str]:
                 free |= {t for t in (*n.input, *_outer_reads(n)) if t and t not in inside}
             free |= {v.name for v in sub.output if v.name not in inside}
     return free
+
+
+def _hash_tf2onnx_nodes_by_creation() -> None:
+    """Hash tf2onnx's graph nodes by creation order instead of memory address. Its optimizers walk sets
+    of nodes, so with address hashes the same model converts to different graphs from run to run (a
+    squeeze-excite's 1×1 transpose is sometimes left as a Reshape, sometimes folded away); with this
+    each run takes the same one of those paths."""
+    from tf2onnx import graph
+
+    if getattr(graph.Node, "_serials", None) is not None:
+        return
+    serials = itertools.count()
+    init = graph.Node.__init__
+
+    def counted_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        self._serial = next(serials)
+        init(self, *args, **kwargs)
+
+    graph.Node._serials = serials
+    graph.Node.__init__ = counted_init
+    graph.Node.__hash__ = lambda self: self._serial
 
 
 def _canonical_order(g: onnx.GraphProto, outer: Callable[[str], str]) -> None:
@@ -1186,6 +1226,14 @@ def export_paddle2onnx(spec: Spec, opset: int, dest: Path) -> None:
     with paddle.utils.unique_name.guard():  # parameter names (conv2d_0.w_0, …) start again per model
         layer, input_spec = BUILDERS[spec.make]()
         layer.eval()
+        norms = (paddle.nn.layer.norm._BatchNormBase, paddle.nn.LayerNorm)
+        scales = {f"{p}.weight" for p, sub in layer.named_sublayers() if isinstance(sub, norms)}
+        state = layer.state_dict()
+        for name, t in state.items():
+            if len(t.shape) == 1:
+                values = _trained_like(name, tuple(t.shape), spec.seed, name in scales)
+                state[name] = paddle.to_tensor(values, dtype=t.dtype)
+        layer.set_state_dict(state)
         tmp = Path(tempfile.mkdtemp(prefix="p2o-"))
         try:
             static = paddle.jit.to_static(layer, input_spec=input_spec, full_graph=True)
