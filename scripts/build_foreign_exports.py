@@ -168,7 +168,8 @@ def _keras_head(x: Any, classes: int = 10) -> Any:
     return layers.Dense(classes)(x)
 
 
-RESNET_BASIC_WIDTHS = (8, 12, 16)  # two basic blocks per stage
+RESNET_BASIC_WIDTHS = (8, 8, 16)  # two basic blocks per stage
+RESNET_BOTTLENECK_WIDTHS = (8, 12)  # two bottleneck blocks per stage (4x wider outputs)
 
 
 def _keras_stem(inp: Any) -> Any:
@@ -183,7 +184,7 @@ def _keras_stem(inp: Any) -> Any:
 
 
 def keras_resnet_basic() -> Any:
-    """ResNet with basic blocks (3x3 → 3x3, identity or 1x1-projection shortcut), widths 8/12/16: the
+    """ResNet with basic blocks (3x3 → 3x3, identity or 1x1-projection shortcut), widths 8/8/16: the
     same network as ``paddle_resnet_basic``."""
     keras = _keras()
     layers = keras.layers
@@ -208,7 +209,7 @@ def keras_resnet_bottleneck() -> Any:
     layers = keras.layers
     inp = _keras_image_input(keras)
     x = _keras_stem(inp)
-    for stage, width in enumerate((8, 16)):
+    for stage, width in enumerate(RESNET_BOTTLENECK_WIDTHS):
         for block in range(2):
             stride = 2 if stage and not block else 1
             shortcut = _keras_conv_bn(x, 4 * width, 1, stride, relu=False) if block == 0 else x
@@ -1154,7 +1155,7 @@ def paddle_resnet_basic() -> tuple[Any, list[Any]]:
 
 
 def paddle_resnet_bottleneck() -> tuple[Any, list[Any]]:
-    return _paddle_layers()["ResNet"](True, (8, 16)), _image_spec()
+    return _paddle_layers()["ResNet"](True, RESNET_BOTTLENECK_WIDTHS), _image_spec()
 
 
 def paddle_mobilenet_v2() -> tuple[Any, list[Any]]:
