@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint install node-deps bench zoo clean
+.PHONY: demo test lint install node-deps bench zoo foreign hub clean
 
 install: $(STAMP)
 
@@ -40,6 +40,21 @@ zoo:
 	test -x .venv-zoo/bin/python || $(PYTHON) -m venv .venv-zoo
 	.venv-zoo/bin/python -m pip install --quiet torch==2.13.0 transformers onnx onnxruntime onnxscript numpy
 	.venv-zoo/bin/python scripts/build_zoo.py --out tests/data/zoo
+
+# TensorFlow/Keras and PaddlePaddle exports (tests/data/foreign), each toolchain in its own venv.
+foreign:
+	test -x .venv-tf/bin/python || $(PYTHON) -m venv .venv-tf
+	.venv-tf/bin/python -m pip install --quiet tensorflow-cpu tf-keras tf2onnx onnx onnxruntime
+	.venv-tf/bin/python scripts/build_foreign_exports.py --exporter tf2onnx
+	test -x .venv-paddle/bin/python || $(PYTHON) -m venv .venv-paddle
+	.venv-paddle/bin/python -m pip install --quiet paddlepaddle paddle2onnx onnx onnxruntime packaging
+	.venv-paddle/bin/python scripts/build_foreign_exports.py --exporter paddle2onnx
+
+# Hugging-Face-cache-style sample folders (tests/data/hub) and the lineage models (tests/data/lineage).
+hub: $(STAMP)
+	$(BIN)/python scripts/build_hub_samples.py
+	test -x .venv-zoo/bin/python || $(MAKE) zoo
+	.venv-zoo/bin/python scripts/build_lineage.py
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
