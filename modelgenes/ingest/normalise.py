@@ -1309,9 +1309,90 @@ def absorb_constant_affine(w: _Work) -> int:
 _LAYOUT = frozenset({"Reshape", "Transpose"})
 
 
+_Dims = tuple[int | None, ...]
+
+
+def _layout_shape(w: _Work, t: str, depth: int = 8) -> _Dims | None:
+    """The shape of ``t`` as far as it is known (``None`` for an unknown dimension; ``None`` overall
+    when even the rank is unknown): the stated shape, else worked out through the layout ops
+    (``Reshape`` with a constant target, ``Flatten``, ``Squeeze``, ``Unsqueeze``, ``Transpose``) that
+    produced it."""
+    stated = w.shapes.get(t)
+    if stated is not None:
+        return tuple(d if isinstance(d, int) and d >= 0 else None for d in stated)
+    p = w.producer_of(t)
+    if p is None or depth <= 0 or not p.inputs or p.op not in _LAYOUT:
+        return None
+    kind = p.original_op.rsplit("+", 1)[-1]
+    if kind == "Reshape":
+        target = w.values.get(p.inputs[1]) if len(p.inputs) > 1 else None
+        if target is None:
+            return None
+        source = _layout_shape(w, p.inputs[0], depth - 1)
+        dims: list[int | None] = []
+        for k, d in enumerate(int(v) for v in target):
+            if d == 0 and not p.attrs.get("allowzero"):
+                dims.append(source[k] if source is not None and k < len(source) else None)
+            else:
+                dims.append(d if d > 0 else None)
+        if -1 in target and source is not None and None not in source:
+            known = [d for d in dims if d is not None]
+            total, rest = math.prod(x for x in source if x is not None), math.prod(known)
+            if rest and total % rest == 0:
+                dims[[int(v) for v in target].index(-1)] = total // rest
+        return tuple(dims)
+    source = _layout_shape(w, p.inputs[0], depth - 1)
+    if source is None:
+        return None
+    if kind == "Transpose":
+        perm = p.attrs.get("perm") or tuple(reversed(range(len(source))))
+        return tuple(source[a] for a in perm) if len(perm) == len(source) else None
+    if kind == "Flatten":
+        axis = int(p.attrs.get("axis", 1)) % (len(source) or 1)
+        return (_product(source[:axis]), _product(source[axis:]))
+    axes = p.attrs.get("axes")
+    if kind == "Unsqueeze" and axes is not None:
+        rank = len(source) + len(axes)
+        inserted = {int(a) % rank for a in axes}
+        kept = iter(source)
+        return tuple(1 if k in inserted else next(kept) for k in range(rank))
+    if kind == "Squeeze":
+        if axes is None:
+            return None if None in source else tuple(d for d in source if d != 1)
+        removed = {int(a) % len(source) for a in axes} if source else set()
+        return tuple(d for k, d in enumerate(source) if k not in removed)
+    return None
+
+
+def _product(dims: _Dims) -> int | None:
+    """The element count of known dimensions, ``None`` when any is unknown."""
+    known = [d for d in dims if d is not None]
+    return math.prod(known) if len(known) == len(dims) else None
+
+
+def _same(a: int | None, b: int | None) -> bool:
+    """Equal, or not known to differ."""
+    return a is None or b is None or a == b
+
+
+def _splits_axis(before: _Dims, after: _Dims, k: int) -> bool:
+    """True unless the known dimensions refute that ``after`` is ``before`` with axis ``k`` split in
+    two (axes ``k`` and ``k + 1`` of ``after``)."""
+    if len(after) != len(before) + 1 or not 0 <= k < len(before):
+        return False
+    kept = zip(before[:k] + before[k + 1 :], after[:k] + after[k + 2 :], strict=True)
+    if not all(_same(a, b) for a, b in kept):
+        return False
+    g, c = after[k], after[k + 1]
+    return g is None or c is None or _same(before[k], g * c)
+
+
 def _is_channel_shuffle(w: _Work, n: _N) -> bool:
     """A ``Transpose`` between two ``Reshape``s that swaps two adjacent axes of a tensor of rank ≥ 5:
-    ShuffleNet's channel shuffle ((N, C, H, W) → (N, g, C/g, H, W) → swap g and C/g → back)."""
+    ShuffleNet's channel shuffle ((N, C, H, W) → (N, g, C/g, H, W) → swap g and C/g → back). As far
+    as shapes are known, the first Reshape must split one axis into exactly the two swapped axes
+    (g × C/g) and the last must give back the shape the first one read: splitting attention heads
+    (TensorFlow's Einsum lowering swaps the sequence and head axes) fails that."""
     perm = n.attrs.get("perm")
     if n.op != "Transpose" or not perm or len(perm) < 5 or not n.inputs or not n.outputs:
         return False
@@ -1320,7 +1401,17 @@ def _is_channel_shuffle(w: _Work, n: _N) -> bool:
         return False
     p = w.producer_of(n.inputs[0])
     c = w.sole_consumer(n.outputs[0])
-    return p is not None and p.op == "Reshape" and c is not None and c.op == "Reshape"
+    if p is None or p.op != "Reshape" or c is None or c.op != "Reshape" or not p.inputs:
+        return False
+    before, split = _layout_shape(w, p.inputs[0]), _layout_shape(w, n.inputs[0])
+    if before is not None and split is not None and not _splits_axis(before, split, moved[0]):
+        return False
+    back = _layout_shape(w, c.outputs[0]) if c.outputs else None
+    if back is not None and split is not None and len(back) != len(split) - 1:
+        return False
+    if back is not None and before is not None:
+        return len(back) == len(before) and all(_same(a, b) for a, b in zip(back, before, strict=True))
+    return True
 
 
 def collapse_layout_chains(w: _Work) -> int:

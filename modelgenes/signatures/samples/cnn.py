@@ -217,6 +217,22 @@ def video_frames_transpose() -> onnx.ModelProto:
     return g.model()
 
 
+@sample("einsum_head_split")
+def einsum_head_split() -> onnx.ModelProto:
+    # tf2onnx's Einsum lowering of attention: (N, S, 24) → (N, S, 4, 6) → (N, S, 4, 1, 6), swap the
+    # sequence and head axes, Reshape for the batched MatMul. A rank-5 swap of adjacent axes between
+    # Reshapes, but the first Reshape does not split one axis into the two swapped ones.
+    g = SampleGraph()
+    x = g.input([1, 16, 24])
+    q = g.op("MatMul", x, g.weight([24, 24]))
+    y = g.op("Reshape", q, g.const([-1, 16, 4, 6], "int64"))
+    y = g.op("Unsqueeze", y, g.const([3], "int64"))
+    y = g.op("Transpose", y, perm=[0, 2, 1, 3, 4])
+    y = g.op("Reshape", y, g.const([4, 16, 6], "int64"))
+    g.op("Softmax", g.op("MatMul", y, g.op("Transpose", y, perm=[0, 2, 1])), axis=-1)
+    return g.model()
+
+
 def _dw_sep(g: SampleGraph, x: str, cin: int, cout: int) -> str:
     y = g.relu6(g.conv(x, cin, cin, 3, group=cin))
     return g.relu6(g.conv(y, cin, cout, 1))

@@ -339,6 +339,66 @@ def test_channel_shuffle_keeps_its_reshape_transpose_reshape() -> None:
     assert [n.attributes.get("perm") for n in g.nodes if n.op == "Transpose"] == [(0, 2, 1, 3, 4)]
 
 
+def test_attention_head_split_with_a_rank5_swap_is_a_layout_chain_not_a_shuffle() -> None:
+    # tf2onnx's Einsum lowering: (N, S, 24) → (N, S, 4, 6) → Unsqueeze → (N, S, 4, 1, 6) → swap S and
+    # the heads → Reshape. The swapped axes are not one axis split in two: one Transpose, as the
+    # plain Reshape → Transpose head split reads.
+    shape = ("batch", 16, 24)
+    plain = norm(
+        model(
+            [
+                node("Relu", ["x"], ["a"]),
+                node("Reshape", ["a", "s"], ["r"]),
+                node("Transpose", ["r"], ["t"], perm=[0, 2, 1, 3]),
+                node("Relu", ["t"], ["y"]),
+            ],
+            inits=[tensor("s", [-1, 16, 4, 6], np.int64)],
+            shape=shape,
+        )
+    )
+    einsum = norm(
+        model(
+            [
+                node("Relu", ["x"], ["a"]),
+                node("Reshape", ["a", "s"], ["r"]),
+                node("Unsqueeze", ["r", "ax"], ["u"]),
+                node("Transpose", ["u"], ["t"], perm=[0, 2, 1, 3, 4]),
+                node("Reshape", ["t", "s2"], ["r2"]),
+                node("Relu", ["r2"], ["y"]),
+            ],
+            inits=[
+                tensor("s", [-1, 16, 4, 6], np.int64),
+                tensor("ax", [3], np.int64),
+                tensor("s2", [-1, 16, 6], np.int64),
+            ],
+            shape=shape,
+        )
+    )
+    assert ops(einsum) == ["Relu", "Transpose", "Relu"]
+    assert_alike(plain, einsum)
+
+
+def test_channel_shuffle_must_restore_the_shape_it_split() -> None:
+    # The same Reshape → swap → Reshape, but the last Reshape does not give back (N, C, H, W): a layout
+    # chain, not a shuffle.
+    g = norm(
+        model(
+            [
+                node("Reshape", ["x", "s"], ["r"]),
+                node("Transpose", ["r"], ["t"], perm=[0, 2, 1, 3, 4]),
+                node("Reshape", ["t", "s2"], ["r2"]),
+                node("Relu", ["r2"], ["y"]),
+            ],
+            inits=[
+                tensor("s", [1, 2, 4, 8, 8], np.int64),
+                tensor("s2", [1, 4, 2, 64], np.int64),
+            ],
+            shape=(1, 8, 8, 8),
+        )
+    )
+    assert ops(g) == ["Transpose", "Relu"]
+
+
 # --- aliases across opsets -------------------------------------------------------------------------
 def test_reduce_mean_axes_as_attribute_and_as_input_read_alike() -> None:
     attr = norm(model([node("ReduceMean", ["x"], ["y"], axes=[-1], keepdims=1)], opset=13))
