@@ -86,6 +86,21 @@ def vgg_small() -> onnx.ModelProto:
     return g.model()
 
 
+@sample("vgg_small_nhwc_flatten")
+def vgg_small_nhwc_flatten() -> onnx.ModelProto:
+    # Keras (tf2onnx) flattens channels-last: MaxPool → Transpose(0, 2, 3, 1) → Reshape(1, -1).
+    g = SampleGraph()
+    x = _img(g, 3, 8)
+    x = g.op("Relu", g.conv(x, 3, 8, 3))
+    x = g.op("Relu", g.conv(x, 8, 8, 3))
+    x = g.op("MaxPool", x, kernel_shape=[2, 2], strides=[2, 2])
+    x = g.op("Reshape", g.op("Transpose", x, perm=[0, 2, 3, 1]), g.const([1, 128], "int64"))
+    x = g.op("Relu", g.linear(x, 128, 32))
+    x = g.op("Relu", g.linear(x, 32, 32))
+    g.linear(x, 32, 10)
+    return g.model()
+
+
 @sample("mlp_three_layers")
 def mlp_three_layers() -> onnx.ModelProto:
     g = SampleGraph()
