@@ -1193,8 +1193,10 @@ _GLOBAL_POOLS = {"ReduceMean": "GlobalAveragePool", "ReduceMax": "GlobalMaxPool"
 
 def canonical_global_pools(w: _Work) -> int:
     """``ReduceMean``/``ReduceMax`` over all spatial axes (2, 3[, 4] or -2, -1) of an image tensor is
-    ``GlobalAveragePool``/``GlobalMaxPool`` (dynamo exports ``mean(dim=(2, 3))`` so); a ``Reshape``
-    right after a global pool only drops its 1×1 dims and is removed."""
+    ``GlobalAveragePool``/``GlobalMaxPool`` (dynamo exports ``mean(dim=(2, 3))`` so); Reshapes right
+    after a global pool (one, or a chain such as tf2onnx's Squeeze → Reshape) only drop or restore its
+    1×1 dims and are removed, and so is a Reshape back to (N, C, 1, 1) of a tensor computed from the
+    pooled one by elementwise ops and 1×1 convolutions (squeeze-excite in TensorFlow exports)."""
     count = 0
     for n in w.of_op(*_GLOBAL_POOLS):
         axes = tuple(sorted(int(a) for a in n.attrs.get("axes", ())))
@@ -1207,12 +1209,69 @@ def canonical_global_pools(w: _Work) -> int:
         n.attrs = {}
         w.set_inputs(n, n.inputs[:1])
         count += 1
-    for n in w.of_op("GlobalAveragePool", "GlobalMaxPool"):
-        r = w.sole_consumer(n.outputs[0]) if n.outputs else None
-        if r is not None and r.op == "Reshape" and r.inputs[:1] == [n.outputs[0]]:
-            w.bypass(r)
-            count += 1
+    pooled = [n.outputs[0] for n in w.of_op("GlobalAveragePool", "GlobalMaxPool") if n.outputs]
+    direct = set(pooled)
+    seen = set(pooled)
+    while pooled:
+        t = pooled.pop()
+        chain = _reshape_chain(w, t)
+        if chain and (t in direct or _keeps_unit_spatial(w, chain[-1])):
+            for r in chain:
+                w.bypass(r)
+            count += len(chain)
+        for c in w.consumers(t):
+            if c.outputs and c.outputs[0] not in seen and _keeps_pooled(w, c, t):
+                seen.add(c.outputs[0])
+                pooled.append(c.outputs[0])
     return count
+
+
+# Ops that keep a pooled (N, C, 1, 1) tensor pooled: elementwise activations, and arithmetic with a
+# weight; a 1×1 convolution without padding too (``_keeps_pooled``).
+_POOLED_ELEMENTWISE = frozenset(
+    {"Relu", "Relu6", "Clip", "Sigmoid", "HardSigmoid", "HardSwish", "SiLU", "Tanh", "Gelu"}
+)
+_POOLED_ARITHMETIC = frozenset({"Add", "Sub", "Mul", "Div"})
+
+
+def _keeps_pooled(w: _Work, n: _N, t: str) -> bool:
+    """True when ``n`` reading the pooled tensor ``t`` (first input) gives a pooled tensor again."""
+    if n.inputs[:1] != [t] and not (n.op in _POOLED_ARITHMETIC and t in n.inputs):
+        return False
+    if n.op in _POOLED_ELEMENTWISE:
+        return True
+    if n.op in _POOLED_ARITHMETIC:
+        return all(x == t or x in w.weights for x in n.inputs)
+    if n.op == "Conv" and len(n.inputs) > 1:
+        kernel = w.shapes.get(n.inputs[1])
+        pads = n.attrs.get("pads") or ()
+        return kernel is not None and all(d == 1 for d in kernel[2:]) and not any(pads)
+    return False
+
+
+def _reshape_chain(w: _Work, t: str) -> list[_N]:
+    """The run of Reshape-like nodes (``Reshape``, ``Flatten``, ``Squeeze``, ``Unsqueeze``) that is
+    the sole reader of ``t``, in order."""
+    chain: list[_N] = []
+    for _ in range(_MAX_WALK):
+        r = w.sole_consumer(t)
+        if r is None or r.op != "Reshape" or r.inputs[:1] != [t] or not r.outputs or r in chain:
+            break
+        chain.append(r)
+        t = r.outputs[0]
+    return chain
+
+
+def _keeps_unit_spatial(w: _Work, r: _N) -> bool:
+    """True when ``r`` ends in (N, C, 1, …, 1): a reshape of a pooled tensor back to its own form,
+    which only moves size-1 axes (tf2onnx leaves such no-op Reshapes in squeeze-excite)."""
+    target = w.values.get(r.inputs[1]) if r.original_op == "Reshape" and len(r.inputs) > 1 else None
+    return (
+        target is not None
+        and len(target) >= 3
+        and int(target[0]) in (0, 1, -1)
+        and all(int(d) == 1 for d in target[2:])
+    )
 
 
 def split_into_slices(w: _Work) -> int:

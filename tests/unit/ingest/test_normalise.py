@@ -524,6 +524,44 @@ def test_reduce_mean_over_spatial_axes_reads_as_global_average_pool() -> None:
     assert ops(gap) == ops(mean) == ["GlobalAveragePool"]
 
 
+def _squeeze_excite(after_pool: list[onnx.NodeProto], after_fc1: list[onnx.NodeProto]) -> onnx.ModelProto:
+    # x → GAP → [after_pool] → 1×1 Conv → Relu → [after_fc1] → 1×1 Conv → Sigmoid → Mul(x)
+    return model(
+        [
+            node("GlobalAveragePool", ["x"], ["p"]),
+            *after_pool,
+            node("Conv", ["q", "w1"], ["f1"]),
+            node("Relu", ["f1"], ["a"]),
+            *after_fc1,
+            node("Conv", ["b", "w2"], ["f2"]),
+            node("Sigmoid", ["f2"], ["s"]),
+            node("Mul", ["x", "s"], ["y"]),
+        ],
+        inits=[
+            tensor("w1", np.ones((2, 3, 1, 1))),
+            tensor("w2", np.ones((3, 2, 1, 1))),
+            tensor("ax", [2, 3], np.int64),
+            tensor("s1", [1, 3, 1, 1], np.int64),
+            tensor("s2", [1, 2, 1, 1], np.int64),
+        ],
+        shape=IMG,
+    )
+
+
+def test_reshapes_that_only_move_a_pooled_tensors_unit_axes_are_removed() -> None:
+    # PyTorch: GAP → Conv → Relu → Conv. tf2onnx: GAP → Squeeze(2, 3) → Reshape(1, C, 1, 1) → Conv →
+    # Relu → Reshape(1, C', 1, 1) (a no-op) → Conv.
+    plain = norm(_squeeze_excite([node("Identity", ["p"], ["q"])], [node("Identity", ["a"], ["b"])]))
+    tf = norm(
+        _squeeze_excite(
+            [node("Squeeze", ["p", "ax"], ["sq"]), node("Reshape", ["sq", "s1"], ["q"])],
+            [node("Reshape", ["a", "s2"], ["b"])],
+        )
+    )
+    assert ops(tf) == ["GlobalAveragePool", "Conv", "Relu", "Conv", "Sigmoid", "Mul"]
+    assert_alike(plain, tf)
+
+
 def test_conv_kernel_shape_is_taken_from_the_weight_when_missing() -> None:
     stated = norm(
         model([node("Conv", ["x", "w"], ["y"], kernel_shape=[3, 3])], inits={"w": CONV_W}, shape=IMG)
