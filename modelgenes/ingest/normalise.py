@@ -10,7 +10,8 @@ Canonical ops produced (anything else keeps its ONNX op type):
   ``SiLU`` (``x·Sigmoid(x)``, ``Swish``), ``QuickGelu`` (``x·Sigmoid(1.702x)``), ``Mish``
   (``x·Tanh(Softplus(x))``), ``Gelu`` (erf form, tanh form, ``Gelu``, com.microsoft
   ``FastGelu``/``BiasGelu``/``Gelu``);
-- norms: ``LayerNorm`` (``LayerNormalization`` or ReduceMean/Sub/Pow/ReduceMean/Add/Sqrt/Div[/Mul/Add]),
+- norms: ``LayerNorm`` (``LayerNormalization``, ReduceMean/Sub/Pow/ReduceMean/Add/Sqrt/Div[/Mul/Add],
+  or tf2onnx's x·s + (β − mean·s) with s = γ/sqrt(var + ε)),
   ``RMSNorm`` (Pow/ReduceMean/Add/Sqrt and Reciprocal or Div, LLaMA/T5 style,
   ``SimplifiedLayerNormalization``, ``RMSNormalization``), ``GroupNorm`` (``GroupNormalization`` or
   Reshape/InstanceNormalization/Reshape[/Mul/Add]); com.microsoft ``SkipLayerNormalization`` reads
@@ -1886,6 +1887,88 @@ def fuse_layernorm(w: _Work) -> int:
     return count
 
 
+_MEANS = frozenset({"ReduceMean", "GlobalAveragePool"})
+
+
+def _scaled_norm_parts(w: _Work, neg: _N) -> tuple[str, list[_N], list[str], _N] | None:
+    """TensorFlow's LayerNorm from ``Neg(mean)``: mean = mean(x), s = γ·1/sqrt(var(x − mean) + ε),
+    y = x·s + (β − mean·s). Returns x, the nodes, [γ, β] and the last node."""
+    mean_t = neg.inputs[0] if neg.inputs else ""
+    mean = w.producer_of(mean_t)
+    if mean is None or mean.op not in _MEANS or not mean.inputs:
+        return None
+    x = mean.inputs[0]
+    readers = w.consumers(mean_t)
+    sub = next((c for c in readers if c.op == "Sub" and c.inputs == [x, mean_t]), None)
+    if sub is None or len(readers) != 2:
+        return None
+    group = [mean, neg, sub]
+    sq = _square_of(w, sub.outputs[0], group)
+    var = w.sole_consumer(sq.outputs[0]) if sq is not None else None
+    if sq is None or var is None or var.op not in _MEANS:
+        return None
+    group += [sq, var]
+    a = w.sole_consumer(var.outputs[0])
+    if a is None or a.op != "Add" or w.scalar(_other(a, var.outputs[0]) or "") is None:
+        return None
+    r = w.sole_consumer(a.outputs[0])
+    if r is not None and r.op == "Sqrt":
+        group += [a, r]
+        r = w.sole_consumer(r.outputs[0])
+        if r is None or r.op != "Reciprocal":
+            return None
+    elif r is None or r.op != "Pow" or not _close(w.scalar(r.inputs[1]) if len(r.inputs) > 1 else None, -0.5):
+        return None
+    else:
+        group.append(a)
+    group.append(r)
+    scale = r.outputs[0]
+    params: list[str] = []
+    g = w.sole_consumer(scale)
+    if g is not None and g.op == "Mul" and w.is_const(_other(g, scale) or ""):
+        group.append(g)
+        params.append(_other(g, scale) or "")
+        scale = g.outputs[0]
+    muls = w.consumers(scale)
+    mx = next((c for c in muls if c.op == "Mul" and set(c.inputs) == {x, scale}), None)
+    mn = next((c for c in muls if c.op == "Mul" and set(c.inputs) == {neg.outputs[0], scale}), None)
+    if mx is None or mn is None or len(muls) != 2:
+        return None
+    group += [mx, mn]
+    shift = w.sole_consumer(mn.outputs[0])
+    if shift is not None and shift.op == "Add" and w.is_const(_other(shift, mn.outputs[0]) or ""):
+        group.append(shift)
+        params.append(_other(shift, mn.outputs[0]) or "")
+        shifted = shift.outputs[0]
+    else:
+        shifted = mn.outputs[0]
+    last = w.sole_consumer(shifted)
+    if last is None or last.op != "Add" or set(last.inputs) != {mx.outputs[0], shifted}:
+        return None
+    group.append(last)
+    return x, group, params, last
+
+
+def fuse_scaled_layernorm(w: _Work) -> int:
+    """TensorFlow/Keras ``LayerNormalization`` as tf2onnx writes it (the mean read twice, once by a
+    ``Neg``): y = x·s + (β − mean·s) with s = γ·Reciprocal(Sqrt(var + ε)) → ``LayerNorm``, as the
+    ``(x − mean)/sqrt(var + ε)·γ + β`` spelling reads."""
+    count = 0
+    for neg in w.of_op("Neg"):
+        if not neg.alive:
+            continue
+        parts = _scaled_norm_parts(w, neg)
+        if parts is None:
+            continue
+        x, group, params, last = parts
+        inner = [t for n in group if n is not last for t in n.outputs if t]
+        if not all(w.private(t, group) for t in inner):
+            continue
+        w.fuse(group, "LayerNorm", [x, *params], last)
+        count += 1
+    return count
+
+
 def fuse_groupnorm(w: _Work) -> int:
     """``GroupNormalization`` and torch's export of GroupNorm (Reshape to groups → InstanceNormalization
     → Reshape back → ·γ + β, the last three optional) → ``GroupNorm``. An InstanceNormalization not fed
@@ -1971,6 +2054,7 @@ RULES: tuple[Rule, ...] = (
     fuse_sigmoid_gates,
     fuse_gelu,
     fuse_layernorm,
+    fuse_scaled_layernorm,
     fuse_rmsnorm,
     fuse_groupnorm,
     remove_scalar_scaling,

@@ -811,6 +811,36 @@ def test_layernorm_fused_and_decomposed_read_alike() -> None:
     assert len(pow_form.nodes[0].merged_from) == 9
 
 
+def test_tensorflow_layernorm_with_the_mean_read_twice_reads_as_layernorm() -> None:
+    # tf2onnx: mean = GAP(x) (over the last axis), s = γ·1/sqrt(var + ε), y = x·s + (β − mean·s).
+    inits = {**LN_INITS, "eps": np.float32(1e-12)}
+    tf = norm(
+        model(
+            [
+                node("GlobalAveragePool", ["x"], ["mean"]),
+                node("Neg", ["mean"], ["nm"]),
+                node("Sub", ["x", "mean"], ["d"]),
+                node("Mul", ["d", "d"], ["sq"]),
+                node("GlobalAveragePool", ["sq"], ["var"]),
+                node("Add", ["var", "eps"], ["ve"]),
+                node("Sqrt", ["ve"], ["sd"]),
+                node("Reciprocal", ["sd"], ["inv"]),
+                node("Mul", ["inv", "gamma"], ["s"]),
+                node("Mul", ["x", "s"], ["xs"]),
+                node("Mul", ["nm", "s"], ["ms"]),
+                node("Add", ["ms", "beta"], ["shift"]),
+                node("Add", ["xs", "shift"], ["y"]),
+            ],
+            inits=inits,
+            shape=("batch", 4, 8),
+        )
+    )
+    fused = norm(model([node("LayerNormalization", ["x", "gamma", "beta"], ["y"], axis=-1)], inits=LN_INITS))
+    assert ops(tf) == ["LayerNorm"]
+    assert tf.nodes[0].inputs == ("x", "gamma", "beta")
+    assert_alike(fused, tf)
+
+
 def rmsnorm_forms() -> list:
     k = {"two": np.float32(2), "eps": np.float32(1e-6), "w": np.ones(8, np.float32), "one": np.float32(1)}
     k["mhalf"] = np.float32(-0.5)
