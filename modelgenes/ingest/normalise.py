@@ -1366,6 +1366,82 @@ def absorb_constant_affine(w: _Work) -> int:
     return count
 
 
+def _reshape_target(w: _Work, n: _N) -> tuple[int, ...] | None:
+    """The target shape of a ``Reshape`` that does not reorder axes: its values when constant, ``()``
+    when computed at run time (shape plumbing, folded away); ``None`` when ``n`` is no such Reshape."""
+    if n.op != "Reshape" or n.original_op.rsplit("+", 1)[-1] != "Reshape" or len(n.inputs) < 2:
+        return None
+    if not w.is_const(n.inputs[1]):
+        return None
+    target = w.values.get(n.inputs[1])
+    return tuple(int(v) for v in target) if target is not None else ()
+
+
+def absorb_flattened_matmul(w: _Work) -> int:
+    """Reshape (flatten to 2-D) → ``MatMul``/``Gemm`` by a constant matrix → Reshape (back to the
+    leading dimensions) is a ``MatMul`` on the last axis: Keras' Dense on a rank-3 input as tf2onnx
+    writes it, GPT-2's Conv1D. Reads as the ``MatMul`` alone (so its bias ``Add`` is absorbed as for
+    PyTorch's Linear). Exactly: ``reshape(reshape(x, (M, K)) @ W, (d…, N))`` with ``Π d = M`` is
+    ``reshape(x, (d…, K)) @ W``; that first Reshape stays when it changes the shape (a flatten that also
+    merges attention heads: it joins their layout chain) and goes when, as far as shapes are known, it
+    does not. As far as known, the flatten must give rank 2 with the weight's rows last, and the
+    unflatten the weight's columns last (both hold for any grouping of rows, so a target computed at
+    run time is taken as one)."""
+    shapes = {i.name: i.shape for i in w.initializers}
+    count = 0
+    for m in w.of_op("MatMul"):
+        if len(m.inputs) < 2 or not m.outputs or not w.is_const(m.inputs[1]) or m.attrs.get("transA"):
+            continue
+        weight = shapes.get(m.inputs[1])
+        r1, r2 = w.producer_of(m.inputs[0]), w.sole_consumer(m.outputs[0])
+        bias: list[_N] = []
+        bias_t: list[str] = []
+        if r2 is not None and r2.op == "Add" and len(r2.inputs) == 2 and r2.outputs:
+            b = _other(r2, m.outputs[0])
+            if b is None or b not in w.vectors:
+                continue
+            bias, bias_t, r2 = [r2], [b], w.sole_consumer(r2.outputs[0])
+        out = (bias[0] if bias else m).outputs[:1]
+        if weight is None or len(weight) != 2 or r1 is None or r2 is None or r2.inputs[:1] != out:
+            continue
+        flat, back = _reshape_target(w, r1), _reshape_target(w, r2)
+        if flat is None or back is None or w.sole_consumer(r1.outputs[0]) is not m:
+            continue
+        rows, cols = weight[::-1] if m.attrs.get("transB") else weight
+        if flat and (len(flat) != 2 or flat[1] != rows):
+            continue
+        if back and (len(back) < 3 or back[-1] not in (cols, -1) or any(d <= 0 for d in back[:-1])):
+            continue
+        if flat and back and flat[0] > 0 and math.prod(back[:-1]) != flat[0]:
+            continue
+        source = _layout_shape(w, r1.inputs[0])
+        lead = back[:-1]
+        if source is None:
+            noop = True
+        elif not source:
+            continue
+        elif lead:
+            noop = len(source) == len(back) and all(
+                _same(a, b) for a, b in zip(source, (*lead, rows), strict=True)
+            )
+        else:
+            noop = _same(source[-1], rows) and (
+                flat[:1] in ((), (-1,)) or _same(_product(source[:-1]), flat[0])
+            )
+            if not noop:
+                continue  # the shape it should take is unknown
+        inputs = m.inputs[1:] + bias_t
+        if noop:
+            w.fuse([r1, m, *bias, r2], "MatMul", [r1.inputs[0], *inputs], r2, host=m)
+        else:
+            target = f"{r1.outputs[0]}#unflattened"
+            w.mark_const(target, (*lead, rows))
+            w.set_inputs(r1, [r1.inputs[0], target])
+            w.fuse([m, *bias, r2], "MatMul", [m.inputs[0], *inputs], r2, host=m)
+        count += 1
+    return count
+
+
 _LAYOUT = frozenset({"Reshape", "Transpose"})
 
 
@@ -2058,6 +2134,7 @@ RULES: tuple[Rule, ...] = (
     fuse_rmsnorm,
     fuse_groupnorm,
     remove_scalar_scaling,
+    absorb_flattened_matmul,
     absorb_constant_affine,
     collapse_layout_chains,
     remove_dead_nodes,

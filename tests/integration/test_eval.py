@@ -66,10 +66,10 @@ def test_components_follow_the_data_flow() -> None:
 # --- foreign exporters: tf2onnx and paddle2onnx -----------------------------------------------------
 FOREIGN = ZOO.parent / "foreign"
 FOREIGN_LABELS = FOREIGN / "labels.csv"
-# Families whose TensorFlow export is still a known miss (comes back unknown, never a wrong
-# family): Keras Dense on rank-3 input (Reshape → MatMul → Reshape) and the Reshapes around attention's
-# Softmax still break the BERT encoder signature.
-FOREIGN_KNOWN_MISSES = frozenset({"bert"})
+# Families whose TensorFlow export is still a known miss (may come back unknown, never a wrong
+# family). None at present: TF BERT matches since Keras Dense on a rank-3 input (Reshape → MatMul →
+# Reshape) reads as a plain MatMul.
+FOREIGN_KNOWN_MISSES: frozenset[str] = frozenset()
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +85,7 @@ def test_eval_on_the_foreign_exports_meets_the_thresholds(foreign_report: EvalRe
     assert len(report.results) >= 60
     assert report.none_claims == 0, [r for r in report.results if r.expected == "none" and r.claims]
     assert report.precision >= 0.995, [r for r in report.results if r.false_claims]
-    assert report.top1 >= 0.97, wrong  # the floor reached so far (66/68); the target is 0.98
+    assert report.top1 >= 0.98, wrong  # 68/68 reached
 
 
 def test_a_family_does_not_change_between_tensorflow_and_paddle_exports(foreign_report: EvalReport) -> None:

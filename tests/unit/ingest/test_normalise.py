@@ -451,6 +451,65 @@ def test_gemm_and_matmul_plus_bias_read_alike() -> None:
     assert_alike(gemm, matmul)
 
 
+def _dense_on_rank3(
+    flat: list[int], back: list[int], shape: tuple[int, ...] = (2, 3, 8), bias_first: bool = False
+) -> onnx.ModelProto:
+    # tf2onnx's Keras Dense on a rank-3 input: flatten to 2-D → MatMul → back to rank 3 → bias Add
+    # (GPT-2's Conv1D: the bias Add before the unflatten).
+    linear = [node("Reshape", ["x", "flat"], ["f"]), node("MatMul", ["f", "w"], ["m"])]
+    if bias_first:
+        tail = [node("Add", ["m", "b"], ["a"]), node("Reshape", ["a", "back"], ["y"])]
+    else:
+        tail = [node("Reshape", ["m", "back"], ["a"]), node("Add", ["a", "b"], ["y"])]
+    return model(
+        linear + tail,
+        inits=[
+            tensor("w", W),
+            tensor("b", B),
+            tensor("flat", flat, np.int64),
+            tensor("back", back, np.int64),
+        ],
+        shape=shape,
+    )
+
+
+def _linear(shape: tuple[int, ...] = (2, 3, 8), target: list[int] | None = None) -> onnx.ModelProto:
+    reshape = [node("Reshape", ["x", "t"], ["x2"])] if target is not None else []
+    return model(
+        [*reshape, node("MatMul", ["x2" if reshape else "x", "w"], ["m"]), node("Add", ["m", "b"], ["y"])],
+        inits=[tensor("w", W), tensor("b", B)] + ([tensor("t", target, np.int64)] if target else []),
+        shape=shape,
+    )
+
+
+def test_flatten_matmul_unflatten_reads_as_a_plain_matmul_with_its_bias() -> None:
+    plain = norm(_linear())
+    keras = norm(_dense_on_rank3([6, 8], [2, 3, 8]))
+    assert ops(keras) == ops(plain) == ["MatMul"]
+    assert_alike(keras, plain)
+    assert_alike(norm(_dense_on_rank3([-1, 8], [2, 3, -1])), plain)
+    assert_alike(norm(_dense_on_rank3([6, 8], [2, 3, 8], bias_first=True)), plain)
+    # Unknown input shape: the flatten's leading dimensions are taken as the unflatten's.
+    assert_alike(
+        norm(_dense_on_rank3([6, 8], [2, 3, 8], shape=("a", "b", "c"))), norm(_linear(("a", "b", "c")))
+    )
+
+
+def test_a_flatten_that_regroups_rows_keeps_a_reshape_to_the_unflattened_shape() -> None:
+    # reshape(reshape(x, (6, 8)) @ W, (3, 2, 8)) is reshape(x, (3, 2, 8)) @ W.
+    regrouped = norm(_dense_on_rank3([6, 8], [3, 2, 8]))
+    assert ops(regrouped) == ["Reshape", "MatMul"]
+    assert_alike(regrouped, norm(_linear(target=[3, 2, 8])))
+    assert ops(norm(_dense_on_rank3([3, 8], [3, 1, 8], shape=(2, 3, 4)))) == ["Reshape", "MatMul"]
+
+
+def test_a_reshape_around_matmul_that_is_no_flatten_and_unflatten_stays() -> None:
+    kept = ["Reshape", "MatMul", "Reshape", "Add"]
+    assert ops(norm(_dense_on_rank3([6, 8], [2, 4, 8]))) == kept  # 2·4 rows are not 6
+    assert ops(norm(_dense_on_rank3([6, 8], [2, 3, 2, 4]))) == kept  # splits the output axis (heads)
+    assert ops(norm(_dense_on_rank3([2, 3, 8], [6, 8]))) == kept  # the first Reshape is no flatten
+
+
 def test_residual_add_is_not_taken_for_a_bias() -> None:
     g = norm(model([node("MatMul", ["x", "w"], ["a"]), node("Add", ["a", "x"], ["y"])], inits={"w": W}))
     assert ops(g) == ["MatMul", "Add"]
