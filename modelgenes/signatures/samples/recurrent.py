@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import onnx
 
@@ -48,8 +50,9 @@ def lstm_unrolled() -> onnx.ModelProto:
     return g.model()
 
 
-@sample("gru_unrolled")
-def gru_unrolled() -> onnx.ModelProto:
+def _gru_steps(update: Callable[[SampleGraph, str, str, str], str]) -> onnx.ModelProto:
+    """Two unrolled GRU steps; ``update(g, z, n, h)`` writes the new hidden state from the update
+    gate, the candidate and the old state (the formula is where exports differ)."""
     g = SampleGraph()
     h = g.input([1, H])
     for _ in range(2):
@@ -57,21 +60,22 @@ def gru_unrolled() -> onnx.ModelProto:
         zr = g.op("Add", g.linear(x, H, 2 * H), g.linear(h, H, 2 * H, bias=False))
         z, r = (g.op("Sigmoid", t) for t in g.op("Split", zr, g.const([H, H], np.int64), axis=-1, outputs=2))
         n = g.op("Tanh", g.op("Add", g.linear(x, H, H), g.op("Mul", r, g.linear(h, H, H))))
-        h = g.op("Add", g.op("Mul", g.op("Sub", g.const(1.0), z), n), g.op("Mul", z, h))
+        h = update(g, z, n, h)
     return g.model()
+
+
+@sample("gru_unrolled")
+def gru_unrolled() -> onnx.ModelProto:
+    # h' = (1 - z) * n + z * h
+    return _gru_steps(
+        lambda g, z, n, h: g.op("Add", g.op("Mul", g.op("Sub", g.const(1.0), z), n), g.op("Mul", z, h))
+    )
 
 
 @sample("gru_cell_interpolated")
 def gru_cell_interpolated() -> onnx.ModelProto:
-    g = SampleGraph()
-    h = g.input([1, H])
-    for _ in range(2):
-        x = g.input([1, H])
-        zr = g.op("Add", g.linear(x, H, 2 * H), g.linear(h, H, 2 * H, bias=False))
-        z, r = (g.op("Sigmoid", t) for t in g.op("Split", zr, g.const([H, H], np.int64), axis=-1, outputs=2))
-        n = g.op("Tanh", g.op("Add", g.linear(x, H, H), g.op("Mul", r, g.linear(h, H, H))))
-        h = g.op("Add", n, g.op("Mul", z, g.op("Sub", h, n)))
-    return g.model()
+    # h' = n + z * (h - n), torch.nn.GRUCell's form of the same update
+    return _gru_steps(lambda g, z, n, h: g.op("Add", n, g.op("Mul", z, g.op("Sub", h, n))))
 
 
 @sample("crnn_resnet_lstm")

@@ -18,6 +18,7 @@ from onnx import TensorProto, helper
 from modelgenes.errors import UnreadableModel, UnsafeModel, UnsupportedFormat
 from modelgenes.ingest.formats import read_model, reader_for
 from modelgenes.ingest.formats.onnx import MAX_NODES, OnnxReader, graph_from_proto
+from modelgenes.ingest.formats.protowire import encode_varint
 from tests.unit.ingest.onnx_models import LIGHT_ZOO, model, node, ops, raw, save, tensor
 
 LIGHT = sorted(LIGHT_ZOO.glob("*.onnx"))
@@ -151,16 +152,7 @@ def test_nested_ifs_flatten_every_branch() -> None:
 
 def _field(number: int, payload: bytes) -> bytes:
     """A length-delimited protobuf field (appending one to a serialised message adds it)."""
-    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
-
-
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
+    return encode_varint(number << 3 | 2) + encode_varint(len(payload)) + payload
 
 
 def deep_if_bytes(depth: int) -> bytes:
