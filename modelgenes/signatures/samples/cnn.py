@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import onnx
 
 from modelgenes.signatures.samples import SampleGraph, sample
@@ -128,18 +130,24 @@ def inception_module() -> onnx.ModelProto:
     return g.model()
 
 
-@sample("densenet_block")
-def densenet_block() -> onnx.ModelProto:
-    g = SampleGraph()
+def _dense_block(g: SampleGraph, norm: Callable[[str, int], str]) -> onnx.ModelProto:
+    """Three DenseNet layers (norm → Relu → 1x1 Conv → norm → Relu → 3x3 Conv, concatenated to the
+    input); ``norm(tensor, channels)`` writes the normalisation, where exporters differ."""
     x = _img(g, 8)
     c = 8
     for _ in range(3):
-        y = g.op("Relu", g.bn(x, c))
-        y = g.op("Relu", g.bn(g.conv(y, c, 16, 1, bias=False), 16))
+        y = g.op("Relu", norm(x, c))
+        y = g.op("Relu", norm(g.conv(y, c, 16, 1, bias=False), 16))
         y = g.conv(y, 16, 4, 3, bias=False)
         x = _concat(g, x, y)
         c += 4
     return g.model()
+
+
+@sample("densenet_block")
+def densenet_block() -> onnx.ModelProto:
+    g = SampleGraph()
+    return _dense_block(g, g.bn)
 
 
 @sample("densenet_block_caffe")
@@ -148,8 +156,6 @@ def densenet_block_caffe() -> onnx.ModelProto:
     # by a separate Scale layer (Mul by an unsqueezed weight, Add of an unsqueezed bias) whose weights
     # are ConstantOfShape fills, so they may stay apart from the BatchNormalization.
     g = SampleGraph()
-    x = _img(g, 8)
-    c = 8
 
     def filled(ch: int) -> str:
         fill = onnx.helper.make_tensor("value", onnx.TensorProto.FLOAT, [1], [0.02])
@@ -160,13 +166,7 @@ def densenet_block_caffe() -> onnx.ModelProto:
     def bn_scale(t: str, ch: int) -> str:
         return g.op("Add", g.op("Mul", g.bn(t, ch), filled(ch)), filled(ch))
 
-    for _ in range(3):
-        y = g.op("Relu", bn_scale(x, c))
-        y = g.op("Relu", bn_scale(g.conv(y, c, 16, 1, bias=False), 16))
-        y = g.conv(y, 16, 4, 3, bias=False)
-        x = _concat(g, x, y)
-        c += 4
-    return g.model()
+    return _dense_block(g, bn_scale)
 
 
 @sample("squeezenet_fire")
