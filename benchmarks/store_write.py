@@ -1,7 +1,8 @@
 """Write throughput of the embedded store: UNWIND ... MERGE of Model rows against the raw CREATE floor.
 
-Runs in a temporary data dir with its own server. Prints rows/s for the MERGE upsert that ingest uses
-(``cypher/write/upsert_models.cypher``, indexes created first as ``ensure_schema`` does) and for a raw
+Runs in a temporary data dir with its own server. Prints rows/s for the plain Model-node upsert
+(``cypher/write/upsert_models.cypher``: MERGE on the id key, indexes created first as ``ensure_schema``
+does; ingest's whole-model statement, ``write/upsert_model_records``, is timed by kb_scale.py) and for a raw
 ``UNWIND ... CREATE`` of the same rows into an empty graph without indexes, and their ratio.
 
     python benchmarks/store_write.py [--rows 100000] [--batch 10000]
