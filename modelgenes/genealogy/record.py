@@ -125,8 +125,11 @@ def record_from(
     )
 
 
-def extract(path: str | Path, manifest_row: ManifestRow | None = None) -> ModelRecord:
+def extract(
+    path: str | Path, manifest_row: ManifestRow | None = None, *, sha256: str | None = None
+) -> ModelRecord:
     """The pure function batch ingest runs in its workers: one model file → its record.
+    ``sha256``, when the caller has hashed the file already, spares a second read of it.
 
     Raises the ingest stage's errors (``UnreadableModel``, ``UnsafeModel``, ...) for a bad file.
     """
@@ -134,7 +137,7 @@ def extract(path: str | Path, manifest_row: ManifestRow | None = None) -> ModelR
     from modelgenes.signatures.model import load_library
     from modelgenes.signatures.score import identify
 
-    graph, info = read_model_with_metadata(Path(path), manifest_row)
+    graph, info = read_model_with_metadata(Path(path), manifest_row, sha256=sha256)
     library = load_library()
     warnings: list[str] = []
     weights = sketch_or_none(path, warnings.append) if info.format == "onnx" else None

@@ -418,7 +418,10 @@ def metadata_from_columns(values: Mapping[str, Any], source: str = "<row>") -> M
 
 
 def read_model_with_metadata(
-    path: str | Path, row: ManifestRow | Metadata | Mapping[str, Any] | None = None
+    path: str | Path,
+    row: ManifestRow | Metadata | Mapping[str, Any] | None = None,
+    *,
+    sha256: str | None = None,
 ) -> tuple[ModelGraph, ModelInfo]:
     """Read one model and its metadata: ``row`` (a manifest row, metadata given some other way, or
     manifest columns as a mapping) first, then the card and config beside the file, then the Hugging
@@ -438,5 +441,5 @@ def read_model_with_metadata(
         given = metadata_from_columns(row)
     else:
         given = Metadata()
-    graph, info = read_model(path)
+    graph, info = read_model(path, sha256=sha256)
     return graph, apply_metadata(info, given.merged_over(metadata_beside(path)))

@@ -111,10 +111,20 @@ def _hash_all(
     return hashes, failures
 
 
-def _extract_safely(path: str, row: ManifestRow | None) -> ModelRecord | IngestFailure:
+@dataclass(frozen=True)
+class _Job:
+    """One file to extract: its manifest row, and the sha256 the batch already computed."""
+
+    path: Path
+    row: ManifestRow | None
+    sha256: str
+
+
+def _extract_safely(job: _Job) -> ModelRecord | IngestFailure:
     """Worker entry point: never raises, so one bad file cannot stop the pool."""
+    path = str(job.path)
     try:
-        return extract(path, row)
+        return extract(path, job.row, sha256=job.sha256)
     except ModelgenesError as e:
         return IngestFailure(path, "", type(e).__name__, str(e))
     except Exception as e:  # a reader bug must not sink the batch; it is reported with its type
@@ -122,12 +132,12 @@ def _extract_safely(path: str, row: ManifestRow | None) -> ModelRecord | IngestF
 
 
 def _extract_all(
-    jobs: Sequence[tuple[Path, ManifestRow | None]],
+    jobs: Sequence[_Job],
     workers: int,
 ) -> Iterable[ModelRecord | IngestFailure]:
     if workers <= 1 or len(jobs) <= 2:
-        for path, row in jobs:
-            yield _extract_safely(str(path), row)
+        for job in jobs:
+            yield _extract_safely(job)
         return
     # forkserver: workers do not inherit the parent's store connection or threads.
     context = multiprocessing.get_context("forkserver")
@@ -136,7 +146,7 @@ def _extract_all(
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             futures: dict[Future[ModelRecord | IngestFailure], Path] = {
-                pool.submit(_extract_safely, str(path), row): path for path, row in jobs
+                pool.submit(_extract_safely, job): job.path for job in jobs
             }
             for future in as_completed(futures):
                 path = futures[future]
@@ -154,9 +164,9 @@ def _extract_all(
     except BrokenProcessPool:
         # Workers that cannot start (e.g. a main module they cannot re-import) must not lose the
         # batch: read what is left in this process.
-        for path, row in jobs:
-            if path not in done:
-                yield _extract_safely(str(path), row)
+        for job in jobs:
+            if job.path not in done:
+                yield _extract_safely(job)
 
 
 def ingest_paths(
@@ -201,7 +211,7 @@ def ingest_paths(
         else:
             first_path[sha] = path
     manifest = manifest or {}
-    jobs = [(path, manifest.get(path.resolve())) for path in first_path.values()]
+    jobs = [_Job(path, manifest.get(path.resolve()), sha) for sha, path in first_path.items()]
 
     pending: list[tuple[ModelRecord, str]] = []
     ingested_at = _now()

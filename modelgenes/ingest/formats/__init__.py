@@ -189,9 +189,10 @@ class _Hasher(threading.Thread):
         return self.result
 
 
-def read_model(path: str | Path) -> tuple[ModelGraph, ModelInfo]:
+def read_model(path: str | Path, *, sha256: str | None = None) -> tuple[ModelGraph, ModelInfo]:
     """Read one model file into its normalised graph and its info (sha256, format, producer, opset, size,
     parameter count). No metadata beside the file is read: see ``ingest.metadata.read_model_with_metadata``.
+    A caller that has just hashed the file (batch ingest) passes ``sha256`` so it is not read twice.
 
     Raises ``UnreadableModel`` (``UnsupportedFormat`` when no reader knows the content) or ``UnsafeModel``.
     """
@@ -202,7 +203,7 @@ def read_model(path: str | Path) -> tuple[ModelGraph, ModelInfo]:
     size = check_model_file(path)
     hasher = _Hasher(path)
     small = size < (4 << 20)  # below a few MB a thread costs more than it saves
-    if not small:
+    if sha256 is None and not small:
         hasher.start()
     # Reading builds hundreds of thousands of small objects and frees none of them: the cyclic garbage
     # collector would rescan them over and over (a third of the time on a 200,000-node graph).
@@ -214,6 +215,6 @@ def read_model(path: str | Path) -> tuple[ModelGraph, ModelInfo]:
     finally:
         if collecting:
             gc.enable()
-        sha = file_sha256(path) if small else hasher.value()
+        sha = sha256 or (file_sha256(path) if small else hasher.value())
     info = dataclasses.replace(info, sha256=sha, size_bytes=size, params=graph.parameter_count)
     return graph, info
